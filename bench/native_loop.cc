@@ -1,0 +1,311 @@
+// The C++ reference loop: the same ORT-GenAI calls our binding makes, with nothing in between, so its
+// numbers are the limit a binding can reach. It loads the runtime exactly like the addon does (ONNX Runtime
+// by absolute path with RTLD_GLOBAL, then ORT-GenAI), so both sides run the same library with the same
+// session options. It prints one JSON document on stdout; `ortgenai bench` parses it.
+//
+//   native_loop --model DIR --ort-lib PATH --genai-lib PATH --prompt-ids 1,2,3 --gen-tokens N
+//               [--batch B] [--threads T] [--repeat R] [--warmup W] [--concurrency C --mode batched|threads|engine]
+#include <dlfcn.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "ort_genai_c.h"
+
+namespace {
+
+// One function pointer per C API entry point we use, resolved from the dlopen'ed library.
+#define OGA_FUNCTIONS(X)                                                                              \
+  X(OgaResultGetError) X(OgaDestroyResult) X(OgaCreateConfig) X(OgaConfigOverlay) X(OgaDestroyConfig) \
+  X(OgaCreateModelFromConfig) X(OgaDestroyModel) X(OgaCreateGeneratorParams)                          \
+  X(OgaDestroyGeneratorParams) X(OgaGeneratorParamsSetSearchNumber) X(OgaGeneratorParamsSetSearchBool) \
+  X(OgaCreateGenerator) X(OgaDestroyGenerator) X(OgaGenerator_IsDone)                                 \
+  X(OgaGenerator_AppendTokenSequences) X(OgaGenerator_GenerateNextToken) X(OgaGenerator_GetNextTokens) \
+  X(OgaCreateSequences) X(OgaDestroySequences) X(OgaAppendTokenSequence) X(OgaCreateEngine)           \
+  X(OgaDestroyEngine) X(OgaEngineStep) X(OgaEngineHasPendingRequests) X(OgaEngineAddRequest)          \
+  X(OgaEngineRemoveRequest) X(OgaCreateRequest) X(OgaRequestAddTokens) X(OgaDestroyRequest)           \
+  X(OgaRequestHasUnseenTokens) X(OgaRequestGetUnseenToken) X(OgaRequestIsDone) X(OgaShutdown)
+
+struct Api {
+#define DECLARE(name) decltype(&::name) name = nullptr;
+  OGA_FUNCTIONS(DECLARE)
+#undef DECLARE
+};
+Api api;
+
+void LoadRuntime(const std::string& ort_lib, const std::string& genai_lib) {
+  // ORT-GenAI dlopen()s "libonnxruntime.so.1" by soname; a global, already-loaded copy satisfies it.
+  if (!dlopen(ort_lib.c_str(), RTLD_NOW | RTLD_GLOBAL)) throw std::runtime_error(std::string("dlopen: ") + dlerror());
+  void* genai = dlopen(genai_lib.c_str(), RTLD_NOW | RTLD_GLOBAL);
+  if (!genai) throw std::runtime_error(std::string("dlopen: ") + dlerror());
+#define RESOLVE(name)                                                                           \
+  api.name = reinterpret_cast<decltype(api.name)>(dlsym(genai, #name));                         \
+  if (!api.name) throw std::runtime_error("missing symbol " #name " in " + genai_lib);
+  OGA_FUNCTIONS(RESOLVE)
+#undef RESOLVE
+}
+
+void Check(OgaResult* result) {
+  if (!result) return;
+  std::string message = api.OgaResultGetError(result);
+  api.OgaDestroyResult(result);
+  throw std::runtime_error(message);
+}
+
+using Clock = std::chrono::steady_clock;
+double MsSince(Clock::time_point t0, Clock::time_point t1) {
+  return std::chrono::duration<double, std::milli>(t1 - t0).count();
+}
+
+long RssKb(const char* field) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind(field, 0) == 0) return std::strtol(line.c_str() + std::strlen(field), nullptr, 10);
+  return 0;
+}
+
+struct Options {
+  std::string model, ort_lib, genai_lib, mode = "batched";
+  std::vector<int32_t> prompt;
+  int gen_tokens = 128, batch = 1, threads = 1, repeat = 5, warmup = 1, concurrency = 0;
+};
+
+Options Parse(int argc, char** argv) {
+  Options o;
+  std::map<std::string, std::string> kv;
+  for (int i = 1; i + 1 < argc; i += 2) kv[argv[i]] = argv[i + 1];
+  auto get = [&](const char* k) -> std::string {
+    auto it = kv.find(k);
+    return it == kv.end() ? "" : it->second;
+  };
+  auto num = [&](const char* k, int fallback) { return get(k).empty() ? fallback : std::stoi(get(k)); };
+  o.model = get("--model");
+  o.ort_lib = get("--ort-lib");
+  o.genai_lib = get("--genai-lib");
+  if (!get("--mode").empty()) o.mode = get("--mode");
+  o.gen_tokens = num("--gen-tokens", o.gen_tokens);
+  o.batch = num("--batch", o.batch);
+  o.threads = num("--threads", o.threads);
+  o.repeat = num("--repeat", o.repeat);
+  o.warmup = num("--warmup", o.warmup);
+  o.concurrency = num("--concurrency", 0);
+  std::stringstream ids(get("--prompt-ids"));
+  for (std::string id; std::getline(ids, id, ',');) o.prompt.push_back(std::stoi(id));
+  if (o.model.empty() || o.ort_lib.empty() || o.genai_lib.empty() || o.prompt.empty())
+    throw std::runtime_error("usage: native_loop --model DIR --ort-lib PATH --genai-lib PATH --prompt-ids 1,2,3 ...");
+  return o;
+}
+
+OgaModel* LoadModel(const Options& o) {
+  OgaConfig* config = nullptr;
+  Check(api.OgaCreateConfig(o.model.c_str(), &config));
+  // The same overlay the bench applies to our binding: explicit intra-op threads, no inter-op pool.
+  std::string overlay = R"({"model":{"decoder":{"session_options":{"intra_op_num_threads":)" +
+                        std::to_string(o.threads) + R"(,"inter_op_num_threads":1}}}})";
+  Check(api.OgaConfigOverlay(config, overlay.c_str()));
+  OgaModel* model = nullptr;
+  Check(api.OgaCreateModelFromConfig(config, &model));
+  api.OgaDestroyConfig(config);
+  return model;
+}
+
+// max_length = prompt + new tokens and min_length = max_length: EOS can never end a run early.
+OgaGeneratorParams* MakeParams(OgaModel* model, const Options& o, int batch) {
+  OgaGeneratorParams* params = nullptr;
+  Check(api.OgaCreateGeneratorParams(model, &params));
+  double max_length = static_cast<double>(o.prompt.size() + o.gen_tokens);
+  Check(api.OgaGeneratorParamsSetSearchNumber(params, "max_length", max_length));
+  Check(api.OgaGeneratorParamsSetSearchNumber(params, "min_length", max_length));
+  Check(api.OgaGeneratorParamsSetSearchNumber(params, "batch_size", batch));
+  Check(api.OgaGeneratorParamsSetSearchBool(params, "do_sample", false));
+  return params;
+}
+
+OgaSequences* PromptSequences(const Options& o, int batch) {
+  OgaSequences* seqs = nullptr;
+  Check(api.OgaCreateSequences(&seqs));
+  for (int b = 0; b < batch; ++b) Check(api.OgaAppendTokenSequence(o.prompt.data(), o.prompt.size(), seqs));
+  return seqs;
+}
+
+struct Run {
+  double ttft_ms = 0, decode_ms = 0, e2e_ms = 0;
+  int new_tokens = 0, streams = 1;
+  std::vector<int32_t> tokens;  // first sequence's new tokens, to check every runner produced the same ones
+};
+
+// One generation of `batch` sequences, timed like the JS runners: TTFT covers params, generator, prefill
+// (AppendTokenSequences runs the prompt through the model) and selecting the first token.
+Run Generate(OgaModel* model, const Options& o, int batch) {
+  Run run;
+  run.streams = batch;
+  auto t0 = Clock::now();
+  OgaGeneratorParams* params = MakeParams(model, o, batch);
+  OgaGenerator* generator = nullptr;
+  Check(api.OgaCreateGenerator(model, params, &generator));
+  OgaSequences* seqs = PromptSequences(o, batch);
+  Check(api.OgaGenerator_AppendTokenSequences(generator, seqs));
+  Clock::time_point first;
+  while (!api.OgaGenerator_IsDone(generator)) {
+    Check(api.OgaGenerator_GenerateNextToken(generator));
+    const int32_t* next = nullptr;
+    size_t count = 0;
+    Check(api.OgaGenerator_GetNextTokens(generator, &next, &count));
+    if (run.new_tokens++ == 0) first = Clock::now();
+    run.tokens.push_back(next[0]);
+  }
+  auto end = Clock::now();
+  run.ttft_ms = MsSince(t0, first);
+  run.decode_ms = MsSince(first, end);
+  run.e2e_ms = MsSince(t0, end);
+  api.OgaDestroySequences(seqs);
+  api.OgaDestroyGenerator(generator);
+  api.OgaDestroyGeneratorParams(params);
+  return run;
+}
+
+// `concurrency` generations at once on the one model, each its own generator on its own thread.
+Run GenerateOnThreads(OgaModel* model, const Options& o) {
+  std::vector<Run> runs(o.concurrency);
+  std::vector<std::string> errors(o.concurrency);
+  auto t0 = Clock::now();
+  std::vector<std::thread> workers;
+  for (int i = 0; i < o.concurrency; ++i)
+    workers.emplace_back([&, i] {
+      try {
+        runs[i] = Generate(model, o, o.batch);
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+      }
+    });
+  for (auto& w : workers) w.join();
+  for (auto& e : errors)
+    if (!e.empty()) throw std::runtime_error(e);
+  Run total;
+  total.e2e_ms = MsSince(t0, Clock::now());
+  total.streams = o.concurrency * o.batch;
+  total.tokens = runs[0].tokens;
+  for (auto& r : runs) {
+    total.ttft_ms = std::max(total.ttft_ms, r.ttft_ms);
+    total.new_tokens += r.new_tokens;
+  }
+  total.new_tokens /= o.concurrency;
+  total.decode_ms = total.e2e_ms - total.ttft_ms;
+  return total;
+}
+
+// `concurrency` requests scheduled by ORT-GenAI's Engine (continuous batching), driven from one thread.
+Run GenerateWithEngine(OgaModel* model, const Options& o) {
+  Run total;
+  total.streams = o.concurrency;
+  auto t0 = Clock::now();
+  OgaEngine* engine = nullptr;
+  Check(api.OgaCreateEngine(model, &engine));
+  std::vector<OgaGeneratorParams*> params;
+  std::vector<OgaRequest*> requests;
+  std::vector<OgaSequences*> seqs;
+  std::map<OgaRequest*, int> counts;
+  for (int i = 0; i < o.concurrency; ++i) {
+    params.push_back(MakeParams(model, o, 1));
+    OgaRequest* request = nullptr;
+    Check(api.OgaCreateRequest(params.back(), &request));
+    seqs.push_back(PromptSequences(o, 1));
+    Check(api.OgaRequestAddTokens(request, seqs.back()));
+    Check(api.OgaEngineAddRequest(engine, request));
+    requests.push_back(request);
+    counts[request] = 0;
+  }
+  bool pending = true, seen_first = false;
+  while (pending) {
+    OgaRequest* ready = nullptr;
+    Check(api.OgaEngineStep(engine, &ready));
+    if (ready) {
+      bool unseen = false;
+      while ((Check(api.OgaRequestHasUnseenTokens(ready, &unseen)), unseen)) {
+        int32_t token = 0;
+        Check(api.OgaRequestGetUnseenToken(ready, &token));
+        if (ready == requests[0]) total.tokens.push_back(token);
+        ++counts[ready];
+        if (!seen_first) {
+          seen_first = true;
+          total.ttft_ms = MsSince(t0, Clock::now());
+        }
+      }
+    }
+    Check(api.OgaEngineHasPendingRequests(engine, &pending));
+  }
+  total.e2e_ms = MsSince(t0, Clock::now());
+  total.decode_ms = total.e2e_ms - total.ttft_ms;
+  for (auto& [request, count] : counts) total.new_tokens += count;
+  total.new_tokens /= o.concurrency;
+  for (auto* r : requests) api.OgaDestroyRequest(r);
+  for (auto* s : seqs) api.OgaDestroySequences(s);
+  for (auto* p : params) api.OgaDestroyGeneratorParams(p);
+  api.OgaDestroyEngine(engine);
+  return total;
+}
+
+Run RunOnce(OgaModel* model, const Options& o) {
+  if (o.concurrency == 0) return Generate(model, o, o.batch);
+  if (o.mode == "threads") return GenerateOnThreads(model, o);
+  if (o.mode == "engine") return GenerateWithEngine(model, o);
+  if (o.mode == "batched") return Generate(model, o, o.batch * o.concurrency);
+  throw std::runtime_error("unknown --mode " + o.mode + " (batched, threads, engine)");
+}
+
+std::string Escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (c == '\n') { out += "\\n"; continue; }
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    Options o = Parse(argc, argv);
+    long baseline_kb = RssKb("VmRSS:");
+    auto t0 = Clock::now();
+    LoadRuntime(o.ort_lib, o.genai_lib);
+    OgaModel* model = LoadModel(o);
+    double load_ms = MsSince(t0, Clock::now());
+    for (int i = 0; i < o.warmup; ++i) RunOnce(model, o);
+    std::vector<Run> runs;
+    for (int i = 0; i < o.repeat; ++i) runs.push_back(RunOnce(model, o));
+    api.OgaDestroyModel(model);
+    struct rusage usage {};
+    getrusage(RUSAGE_SELF, &usage);
+    std::printf("{\"runner\":\"native\",\"mode\":\"%s\",\"loadMs\":%.3f,\"baselineRssBytes\":%ld,\"peakRssBytes\":%ld,\"runs\":[",
+                Escape(o.concurrency ? o.mode : "sequential").c_str(), load_ms, baseline_kb * 1024, usage.ru_maxrss * 1024L);
+    for (size_t i = 0; i < runs.size(); ++i) {
+      const Run& r = runs[i];
+      std::printf("%s{\"ttftMs\":%.4f,\"decodeMs\":%.4f,\"e2eMs\":%.4f,\"newTokens\":%d,\"streams\":%d,\"promptTokens\":%zu}",
+                  i ? "," : "", r.ttft_ms, r.decode_ms, r.e2e_ms, r.new_tokens, r.streams, o.prompt.size());
+    }
+    std::printf("],\"tokens\":[");
+    const auto& tokens = runs.empty() ? std::vector<int32_t>{} : runs.back().tokens;
+    for (size_t i = 0; i < tokens.size(); ++i) std::printf("%s%d", i ? "," : "", tokens[i]);
+    std::printf("]}\n");
+    api.OgaShutdown();
+    return 0;
+  } catch (const std::exception& e) {
+    std::printf("{\"runner\":\"native\",\"error\":\"%s\"}\n", Escape(e.what()).c_str());
+    return 1;
+  }
+}
