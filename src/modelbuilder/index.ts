@@ -1,0 +1,170 @@
+import { mkdir, readdir, rm, statfs, writeFile, access, constants } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { ValidationError } from '../errors.js';
+import { type DecoderSpec, genaiConfig } from './genai-config.js';
+import { decoderGraph, headSize } from './graphs/decoder.js';
+import { tinyDeterministicGraph } from './graphs/deterministic.js';
+import type { GraphBuilder } from './onnx/graph.js';
+import { elementCount } from './onnx/tensor.js';
+import { type WriteProgress, weightBytes, writeOnnxModel } from './onnx/writer.js';
+import { PRESETS, PRESET_NAMES, type PresetName } from './presets.js';
+import { type BuiltTokenizer, buildTokenizer } from './tokenizer/index.js';
+
+export { PRESETS, PRESET_NAMES, PHI3_MINI_VOCAB, type Preset, type PresetName } from './presets.js';
+export { genaiConfig, type DecoderSpec } from './genai-config.js';
+export { buildTokenizer, type BuiltTokenizer } from './tokenizer/index.js';
+
+/**
+ * Bump when a preset's output changes in a way the source hash cannot see (it rarely should): fixture
+ * caches compare it before reusing a generated model.
+ */
+export const BUILDER_VERSION = 1;
+export const DEFAULT_SEED = 42;
+export const MODEL_FILENAME = 'model.onnx';
+/** Measured generation + write throughput on a 2-core CI machine, for the up-front time estimate. */
+const BYTES_PER_SECOND = 150e6;
+
+export interface ModelPlan {
+  preset: PresetName;
+  seed: number;
+  spec: DecoderSpec;
+  /** Weights as stored (int4 packed, float32 embeddings and norms). */
+  weightBytes: number;
+  parameterCount: number;
+  externalData: boolean;
+  estimatedSeconds: number;
+}
+
+export type BuildEvent = ({ type: 'plan' } & ModelPlan) | ({ type: 'write' } & WriteProgress);
+
+export interface BuildOptions {
+  preset: string;
+  outDir: string;
+  seed?: number;
+  /** Overwrite a folder that already holds files (only the model's own files are replaced). */
+  force?: boolean;
+  onProgress?: (event: BuildEvent) => void;
+}
+
+export interface BuiltModel extends ModelPlan {
+  dir: string;
+  files: string[];
+}
+
+const optionsSchema = z.object({
+  preset: z.enum(PRESET_NAMES, { error: (i) => `unknown preset '${String(i.input)}' (expected one of: ${PRESET_NAMES.join(', ')})` }),
+  outDir: z.string().min(1, 'an output folder is required'),
+  seed: z.number().int().min(0).max(2 ** 32 - 1).default(DEFAULT_SEED),
+  force: z.boolean().default(false),
+});
+
+/**
+ * Writes a complete ORT-GenAI model folder: model.onnx (+ model.onnx.data for large presets),
+ * genai_config.json and the tokenizer files. Same preset + seed ⇒ byte-identical weights.
+ */
+export async function buildModel(options: BuildOptions): Promise<BuiltModel> {
+  const parsed = optionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => i.message);
+    throw new ValidationError(`invalid model build options: ${issues.join('; ')}`, issues);
+  }
+  const { preset, outDir, seed, force } = parsed.data;
+  const dir = path.resolve(outDir);
+  const tokenizer = buildTokenizer({ kind: 'gpt2-phi3', contextLength: contextLengthOf(preset) });
+  const { graph, plan } = planModel(preset, seed, tokenizer);
+  await prepareFolder(dir, force, plan.weightBytes);
+  options.onProgress?.({ type: 'plan', ...plan });
+
+  const files: string[] = [];
+  files.push(await writeOnnxModel(graph, dir, {
+    externalData: plan.externalData,
+    filename: MODEL_FILENAME,
+    producerVersion: String(BUILDER_VERSION),
+    onProgress: (p) => options.onProgress?.({ type: 'write', ...p }),
+  }));
+  if (plan.externalData) files.push(path.join(dir, `${MODEL_FILENAME}.data`));
+  else await rm(path.join(dir, `${MODEL_FILENAME}.data`), { force: true }); // stale from an earlier --force build
+
+  const config = genaiConfig(plan.spec, tokenizer);
+  const extra: Record<string, string> = { 'genai_config.json': `${JSON.stringify(config, null, 2)}\n`, ...tokenizer.files };
+  for (const [name, text] of Object.entries(extra)) {
+    const file = path.join(dir, name);
+    await writeFile(file, text);
+    files.push(file);
+  }
+  return { ...plan, dir, files };
+}
+
+function contextLengthOf(preset: PresetName): number {
+  const p = PRESETS[preset];
+  return p.kind === 'decoder' ? p.dims.contextLength : p.contextLength;
+}
+
+/** The graph and its size for a preset, without writing anything (weights are generated lazily). */
+export function planModel(preset: PresetName, seed: number, tokenizer: BuiltTokenizer): { graph: GraphBuilder; plan: ModelPlan } {
+  const p = PRESETS[preset];
+  let graph: GraphBuilder;
+  let spec: DecoderSpec;
+  if (p.kind === 'deterministic') {
+    graph = tinyDeterministicGraph(tokenizer.vocabSize);
+    spec = {
+      type: 'llama', contextLength: p.contextLength, vocabSize: tokenizer.vocabSize, hiddenSize: 1, headSize: 1,
+      numAttentionHeads: 1, numKeyValueHeads: 1, numHiddenLayers: 1, positionIds: true, pastPresentShareBuffer: false,
+      filename: MODEL_FILENAME,
+    };
+  } else {
+    const dims = { ...p.dims, vocabSize: Math.max(tokenizer.vocabSize, p.minVocabSize ?? 0) };
+    graph = decoderGraph(dims, seed);
+    spec = {
+      type: 'phi3', contextLength: dims.contextLength, vocabSize: dims.vocabSize, hiddenSize: dims.hiddenSize,
+      headSize: headSize(dims), numAttentionHeads: dims.numAttentionHeads, numKeyValueHeads: dims.numKeyValueHeads,
+      numHiddenLayers: dims.numHiddenLayers, positionIds: false, pastPresentShareBuffer: true, filename: MODEL_FILENAME,
+    };
+  }
+  const bytes = weightBytes(graph);
+  return {
+    graph,
+    plan: {
+      preset, seed, spec, weightBytes: bytes, parameterCount: parameterCount(graph), externalData: p.externalData,
+      estimatedSeconds: bytes / BYTES_PER_SECOND,
+    },
+  };
+}
+
+/** Learned parameters: int4 codes count two per byte; scales, caches and constants are not parameters. */
+function parameterCount(graph: GraphBuilder): number {
+  let n = 0;
+  for (const t of graph.initializers) {
+    if (t.name.endsWith('.weight_Q4')) n += elementCount(t.dims) * 2;
+    else if (t.name.endsWith('.weight')) n += elementCount(t.dims);
+  }
+  return n;
+}
+
+async function prepareFolder(dir: string, force: boolean, bytesNeeded: number): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    await access(dir, constants.W_OK);
+  } catch (err) {
+    throw new ValidationError(`output folder ${dir} is not writable: ${(err as Error).message}`, [], { cause: err });
+  }
+  if (!force && (await readdir(dir)).length > 0) {
+    throw new ValidationError(`output folder ${dir} is not empty (use force / --force to overwrite the model files in it)`);
+  }
+  const fs = await statfs(dir);
+  const available = fs.bavail * fs.bsize;
+  if (available < bytesNeeded * 1.01) {
+    throw new ValidationError(`output folder ${dir} has ${formatBytes(available)} free, the model needs ${formatBytes(bytesNeeded)}`);
+  }
+}
+
+export function formatBytes(n: number): string {
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${n.toFixed(i ? 1 : 0)} ${units[i]}`;
+}
