@@ -1,0 +1,43 @@
+/**
+ * The PythonModel contract of `mlflow.pyfunc` (mlflow-format.md §5), for TypeScript classes.
+ *
+ * `loadContext` runs once after the model is loaded (and once at save time when a signature is inferred
+ * from an input example); `predict` receives the input after schema enforcement, column-oriented when the
+ * signature has columns, so `modelInput.prompt[0]` is what `model_input["prompt"][0]` is in Python.
+ */
+
+/** What `loadContext` and `predict` see: the model's artifacts and its effective config. */
+export interface PythonModelContext {
+  /** Artifact name → absolute local path of its copy inside the loaded model (`{}` when none). */
+  readonly artifacts: Readonly<Record<string, string>>;
+  /** The saved `config` overlaid with the load-time `modelConfig`; null when there is neither (as MLflow). */
+  readonly modelConfig: Readonly<Record<string, unknown>> | null;
+}
+
+export function createContext(artifacts: Record<string, string>, modelConfig: Record<string, unknown> | null): PythonModelContext {
+  return Object.freeze({ artifacts: Object.freeze({ ...artifacts }), modelConfig: modelConfig && Object.freeze({ ...modelConfig }) });
+}
+
+/** Column-oriented input of a model whose signature has named columns: `{ prompt: ['hi'] }`. */
+export type ColumnInput = Record<string, unknown[]>;
+
+export abstract class PythonModel<Input = ColumnInput, Output = unknown, Params = Record<string, unknown>> {
+  /** Build expensive state (models, tokenizers) from `context.artifacts`. Optional. */
+  loadContext(_context: PythonModelContext): void | Promise<void> {}
+
+  abstract predict(context: PythonModelContext, modelInput: Input, params?: Params): Output | Promise<Output>;
+
+  /**
+   * Optional streaming twin of `predict`. Defining it makes the saved model `streamable`; it receives a
+   * single input record (`{ prompt: 'hi' }`), as MLflow's `predict_stream` does.
+   */
+  predictStream?(context: PythonModelContext, modelInput: unknown, params?: Params): AsyncIterable<unknown> | Iterable<unknown>;
+
+  /** Optional: free native resources built in `loadContext`; `PyFuncModel.dispose()` calls it. */
+  dispose?(): void | Promise<void>;
+}
+
+/** Duck-typed so models from a second copy of this package (e.g. `dist/` next to `src/`) are accepted. */
+export function isPythonModel(value: unknown): value is PythonModel<unknown, unknown, unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as { predict?: unknown }).predict === 'function';
+}

@@ -1,0 +1,142 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MlflowException } from './errors.js';
+import { loadYaml } from './yaml.js';
+
+/**
+ * Model and artifact URIs resolved to local paths: plain paths, `file:` URIs, and the tracking URIs
+ * `runs:/<run_id>/<path>` and `models:/<model_id>` / `models:/<name>/<version>` against a local MLflow
+ * file store (mlflow-format.md §8.2): `./mlruns`, or `MLFLOW_TRACKING_URI` when it names a local folder.
+ * Remote stores (http, databricks, sqlite, s3) are not downloaded from here.
+ */
+
+const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]+):/; // two letters at least, so `C:\` is not a scheme
+
+/** A `file:` URI or a plain path as an absolute local path. */
+function filePath(uri: string): string {
+  if (uri.startsWith('file://')) return fileURLToPath(uri);
+  return path.resolve(uri.startsWith('file:') ? uri.slice('file:'.length) : uri);
+}
+
+/** The local file store root named by `MLFLOW_TRACKING_URI`, or `./mlruns` (MLflow 2.x's default). */
+export function trackingRoot(env: NodeJS.ProcessEnv = process.env): string {
+  const uri = env.MLFLOW_TRACKING_URI;
+  if (!uri) return path.resolve('mlruns');
+  const scheme = SCHEME.exec(uri)?.[1];
+  if (scheme && scheme !== 'file') {
+    throw new MlflowException(
+      `MLFLOW_TRACKING_URI is '${uri}', but only a local file store (a folder or a file: URI) can be used here`,
+      'NOT_IMPLEMENTED',
+    );
+  }
+  return filePath(uri);
+}
+
+async function readYaml(file: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    const parsed = loadYaml(await readFile(file, 'utf8'), file);
+    return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(() => true, () => false);
+}
+
+/** Experiment folders of a file store (numeric or random ids; `.trash` and the registry excluded). */
+async function experimentDirs(root: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(root, { withFileTypes: true });
+  } catch (err) {
+    throw new MlflowException(`No MLflow file store at '${root}' (set MLFLOW_TRACKING_URI to the folder holding your runs)`, 'RESOURCE_DOES_NOT_EXIST', { cause: err });
+  }
+  return entries.filter((e) => e.isDirectory() && e.name !== '.trash' && e.name !== 'models').map((e) => path.join(root, e.name));
+}
+
+/** The run's artifact folder, from the `artifact_uri` in its `meta.yaml`. */
+export async function runArtifactDir(runId: string, root = trackingRoot()): Promise<{ experimentDir: string; artifactDir: string }> {
+  if (!/^[0-9a-zA-Z_-]+$/.test(runId)) throw MlflowException.invalidParameterValue(`Invalid run id '${runId}'`);
+  for (const experimentDir of await experimentDirs(root)) {
+    const meta = await readYaml(path.join(experimentDir, runId, 'meta.yaml'));
+    if (!meta) continue;
+    const artifactUri = String(meta.artifact_uri ?? '');
+    const scheme = SCHEME.exec(artifactUri)?.[1];
+    if (scheme && scheme !== 'file') {
+      throw new MlflowException(`Run '${runId}' stores its artifacts at '${artifactUri}', which is not a local folder`, 'NOT_IMPLEMENTED');
+    }
+    return { experimentDir, artifactDir: artifactUri ? filePath(artifactUri) : path.join(experimentDir, runId, 'artifacts') };
+  }
+  throw new MlflowException(`Run '${runId}' not found in the file store at '${root}'`, 'RESOURCE_DOES_NOT_EXIST');
+}
+
+/** MLflow 3 logged models live in `<experiment>/models/<model_id>/artifacts` (§8.2). */
+async function loggedModelDir(root: string, match: (id: string, meta: Record<string, unknown> | undefined) => boolean): Promise<string | undefined> {
+  for (const experimentDir of await experimentDirs(root)) {
+    const modelsDir = path.join(experimentDir, 'models');
+    const ids = await readdir(modelsDir).catch(() => [] as string[]);
+    for (const id of ids) {
+      const meta = await readYaml(path.join(modelsDir, id, 'meta.yaml'));
+      if (!match(id, meta)) continue;
+      const location = typeof meta?.artifact_location === 'string' ? meta.artifact_location : '';
+      const scheme = SCHEME.exec(location)?.[1];
+      return location && (!scheme || scheme === 'file') ? filePath(location) : path.join(modelsDir, id, 'artifacts');
+    }
+  }
+  return undefined;
+}
+
+async function resolveRunsUri(uri: string, root: string): Promise<string> {
+  const m = /^runs:\/+([^/]+)\/?(.*)$/.exec(uri);
+  if (!m) throw MlflowException.invalidParameterValue(`Invalid runs URI '${uri}': expected runs:/<run_id>/<artifact path>`);
+  const [, runId, rel] = m;
+  const { artifactDir } = await runArtifactDir(runId, root);
+  const local = path.resolve(artifactDir, rel);
+  if (path.relative(artifactDir, local).startsWith('..')) throw MlflowException.invalidParameterValue(`Invalid runs URI '${uri}': the path leaves the run's artifacts`);
+  if (await exists(local)) return local;
+  // MLflow 3 resolves runs:/<run_id>/<name> to the model of that name logged from the run.
+  const logged = await loggedModelDir(root, (_, meta) => meta?.source_run_id === runId && meta?.name === rel);
+  if (logged) return logged;
+  throw new MlflowException(`No artifact '${rel}' in run '${runId}' (looked in '${artifactDir}')`, 'RESOURCE_DOES_NOT_EXIST');
+}
+
+async function resolveModelsUri(uri: string, root: string): Promise<string> {
+  const m = /^models:\/+([^/]+)(?:\/([^/]+))?\/?$/.exec(uri);
+  if (!m) throw MlflowException.invalidParameterValue(`Invalid models URI '${uri}': expected models:/<model_id> or models:/<name>/<version>`);
+  const [, first, version] = m;
+  if (version === undefined) {
+    const dir = await loggedModelDir(root, (id) => id === first);
+    if (dir) return dir;
+    throw new MlflowException(`Logged model '${first}' not found in the file store at '${root}'`, 'RESOURCE_DOES_NOT_EXIST');
+  }
+  if (!/^\d+$/.test(version)) {
+    throw new MlflowException(`Cannot resolve '${uri}' locally: only numeric registry versions are supported (no stages or aliases)`, 'NOT_IMPLEMENTED');
+  }
+  // Registry file store: models/<name>/version-<n>/meta.yaml holds the version's source.
+  const meta = await readYaml(path.join(root, 'models', first, `version-${version}`, 'meta.yaml'));
+  const source = meta?.storage_location ?? meta?.source;
+  if (typeof source !== 'string') {
+    throw new MlflowException(`Registered model '${first}' version ${version} not found in the file store at '${root}'`, 'RESOURCE_DOES_NOT_EXIST');
+  }
+  if (source.startsWith('models:/')) throw new MlflowException(`Registered model source '${source}' points at another registry entry`, 'NOT_IMPLEMENTED');
+  return localPathFromUri(source, root);
+}
+
+/**
+ * The local path a model or artifact URI names. `root` is the file store for `runs:/` and `models:/`
+ * URIs (default: {@link trackingRoot}). Nothing is downloaded.
+ */
+export async function localPathFromUri(uri: string, root?: string): Promise<string> {
+  const scheme = SCHEME.exec(uri)?.[1]?.toLowerCase();
+  if (scheme === 'runs') return resolveRunsUri(uri, root ?? trackingRoot());
+  if (scheme === 'models') return resolveModelsUri(uri, root ?? trackingRoot());
+  if (scheme === undefined || scheme === 'file') return filePath(uri);
+  throw new MlflowException(
+    `Cannot resolve '${uri}': only local paths, file: URIs, and runs:/ or models:/ URIs of a local file store are supported`,
+    'NOT_IMPLEMENTED',
+  );
+}
