@@ -1,0 +1,33 @@
+{
+  # node-gyp build of the addon (the fallback `node-gyp-build` runs at install time when no prebuild matches).
+  # Same sources and flags as CMakeLists.txt; no link-time dependency on ONNX Runtime or ORT-GenAI.
+  "targets": [
+    {
+      "target_name": "ortgenai",
+      "sources": [
+        "native/addon.cc",
+        "native/adapters.cc",
+        "native/config.cc",
+        "native/engine.cc",
+        "native/errors.cc",
+        "native/generator.cc",
+        "native/generator_params.cc",
+        "native/logging.cc",
+        "native/model.cc",
+        "native/runtime.cc",
+        "native/token_loop.cc",
+        "native/tokenizer.cc",
+        "native/tokenizer_stream.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<!(node scripts/genai-include-dir.cjs)"
+      ],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions"],
+      "cflags_cc": ["-std=c++17", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "libraries": ["-ldl", "-lpthread"]
+    }
+  ]
+}

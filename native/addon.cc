@@ -1,0 +1,109 @@
+// Module entry point. Context-aware (NAPI_MODULE_INIT): every environment gets its own AddonData, so the addon
+// loads in the main thread and in any number of worker_threads at once.
+#include "addon.h"
+
+#include <cstring>
+
+namespace oga {
+
+AddonData* GetAddonData(Napi::Env env) { return env.GetInstanceData<AddonData>(); }
+
+void RequireRuntime(Napi::Env env) {
+  if (!IsLoaded()) {
+    throw Napi::Error::New(env, "the ORT-GenAI runtime is not loaded; call loadRuntime(ortPath, genaiPath) first");
+  }
+}
+
+std::string StringArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || !info[i].IsString()) {
+    throw Napi::TypeError::New(info.Env(), std::string(name) + " must be a string");
+  }
+  return info[i].As<Napi::String>().Utf8Value();
+}
+
+std::vector<int32_t> Tokens(Napi::Env env, Napi::Value value, const char* name) {
+  if (value.IsTypedArray() && value.As<Napi::TypedArray>().TypedArrayType() == napi_int32_array) {
+    auto arr = value.As<Napi::Int32Array>();
+    return std::vector<int32_t>(arr.Data(), arr.Data() + arr.ElementLength());
+  }
+  if (!value.IsArray()) {
+    throw Napi::TypeError::New(env, std::string(name) + " must be an Int32Array or an array of integers");
+  }
+  auto arr = value.As<Napi::Array>();
+  std::vector<int32_t> out(arr.Length());
+  for (uint32_t k = 0; k < arr.Length(); k++) {
+    Napi::Value v = arr.Get(k);
+    double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : 0.5;
+    if (d != static_cast<int32_t>(d)) {
+      throw Napi::TypeError::New(env, std::string(name) + " must contain only 32-bit integers");
+    }
+    out[k] = static_cast<int32_t>(d);
+  }
+  return out;
+}
+
+Napi::Int32Array ToInt32Array(Napi::Env env, const int32_t* data, size_t count) {
+  auto arr = Napi::Int32Array::New(env, count);
+  if (count) std::memcpy(arr.Data(), data, count * sizeof(int32_t));
+  return arr;
+}
+
+namespace {
+
+Napi::Value LoadRuntime(const Napi::CallbackInfo& info) {
+  std::string err = Load(StringArg(info, 0, "ortPath"), StringArg(info, 1, "genaiPath"));
+  if (!err.empty()) throw Napi::Error::New(info.Env(), err);
+  return info.Env().Undefined();
+}
+
+Napi::Value RuntimeInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("loaded", IsLoaded());
+  out.Set("ortPath", LoadedOrtPath());
+  out.Set("genaiPath", LoadedGenAIPath());
+  return out;
+}
+
+// src/errors.ts classes, so native code throws the very classes users `instanceof`.
+Napi::Value SetErrorClasses(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  AddonData* data = GetAddonData(env);
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "expected an object of classes");
+  Napi::Object classes = info[0].As<Napi::Object>();
+  auto take = [&](const char* name, Napi::FunctionReference& ref) {
+    Napi::Value v = classes.Get(name);
+    if (!v.IsFunction()) throw Napi::TypeError::New(env, std::string(name) + " must be a class");
+    ref = Napi::Persistent(v.As<Napi::Function>());
+  };
+  take("GenAIError", data->genai_error);
+  take("DisposedError", data->disposed_error);
+  take("ValidationError", data->validation_error);
+  return env.Undefined();
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  env.SetInstanceData(data);
+  exports.Set("loadRuntime", Napi::Function::New(env, LoadRuntime, "loadRuntime"));
+  exports.Set("runtimeInfo", Napi::Function::New(env, RuntimeInfo, "runtimeInfo"));
+  exports.Set("setErrorClasses", Napi::Function::New(env, SetErrorClasses, "setErrorClasses"));
+  InitConfig(env, exports, data);
+  InitModel(env, exports, data);
+  InitGeneratorParams(env, exports, data);
+  InitGenerator(env, exports, data);
+  InitTokenizer(env, exports, data);
+  InitTokenizerStream(env, exports, data);
+  InitAdapters(env, exports, data);
+  InitEngine(env, exports, data);
+  InitLogging(env, exports, data);
+  return exports;
+}
+
+}  // namespace
+
+}  // namespace oga
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) { return oga::Init(env, exports); }
+
+NODE_API_MODULE(ortgenai, InitAddon)

@@ -1,0 +1,56 @@
+#include "errors.h"
+
+#include "addon.h"
+
+namespace oga {
+
+Napi::Error MakeError(Napi::Env env, ErrorKind kind, const std::string& message) {
+  AddonData* data = GetAddonData(env);
+  Napi::FunctionReference* cls = nullptr;
+  if (data) {
+    switch (kind) {
+      case ErrorKind::GenAI: cls = &data->genai_error; break;
+      case ErrorKind::Disposed: cls = &data->disposed_error; break;
+      case ErrorKind::Validation: cls = &data->validation_error; break;
+    }
+  }
+  if (cls && !cls->IsEmpty()) {
+    // DisposedError's constructor takes the name of the object, not a full sentence.
+    std::string arg = message;
+    const std::string suffix = " has been disposed and can no longer be used";
+    if (kind == ErrorKind::Disposed && arg.size() > suffix.size() &&
+        arg.compare(arg.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      arg.resize(arg.size() - suffix.size());
+    }
+    return Napi::Error(env, cls->New({Napi::String::New(env, arg)}));
+  }
+  // Error classes not registered yet (raw use of the addon): keep the code so callers can still tell them apart.
+  Napi::Error err = Napi::Error::New(env, message);
+  static const char* codes[] = {"GENAI_ERROR", "DISPOSED", "VALIDATION_ERROR"};
+  err.Value().Set("code", codes[static_cast<int>(kind)]);
+  return err;
+}
+
+static std::string ResultMessage(OgaResult* result) {
+  std::string msg = api.OgaResultGetError(result);
+  api.OgaDestroyResult(result);
+  return msg;
+}
+
+void Check(Napi::Env env, OgaResult* result) {
+  if (result) throw MakeError(env, ErrorKind::GenAI, ResultMessage(result));
+}
+
+void Check(OgaResult* result) {
+  if (result) throw Failure(ErrorKind::GenAI, ResultMessage(result));
+}
+
+void Throw(Napi::Env env, ErrorKind kind, const std::string& message) { throw MakeError(env, kind, message); }
+
+std::string TakeString(const char* s) {
+  std::string out = s ? s : "";
+  if (s) api.OgaDestroyString(s);
+  return out;
+}
+
+}  // namespace oga

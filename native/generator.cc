@@ -1,0 +1,288 @@
+// Generator: one generation's state (KV cache, sequences). Stepwise API; generate/stream use the native token
+// loop in token_loop.cc instead of one round trip per token.
+#include "generator.h"
+
+#include <cstring>
+
+#include "async.h"
+
+namespace oga {
+namespace {
+
+class Generator : public HandleWrap<Generator, GeneratorState> {
+ public:
+  static constexpr const char* kName = "Generator";
+  using HandleWrap::HandleWrap;
+
+  // create(model, params): Promise<Generator>
+  static Napi::Value Create(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::shared_ptr<OgaModel> model = ModelFrom(env, info.Length() > 0 ? info[0] : env.Undefined());
+    std::shared_ptr<OgaGeneratorParams> params =
+        GeneratorParamsFrom(env, info.Length() > 1 ? info[1] : env.Undefined());
+    using State = std::shared_ptr<GeneratorState>;
+    return RunAsync<State>(
+        env, "ortgenai.Generator.create",
+        [model, params]() {
+          double batch = 1, beams = 1, returns = 1;
+          Check(api.OgaGeneratorParamsGetSearchNumber(params.get(), "batch_size", &batch));
+          Check(api.OgaGeneratorParamsGetSearchNumber(params.get(), "num_beams", &beams));
+          Check(api.OgaGeneratorParamsGetSearchNumber(params.get(), "num_return_sequences", &returns));
+          OgaGenerator* raw = nullptr;
+          Check(api.OgaCreateGenerator(model.get(), params.get(), &raw));
+          auto state = std::make_shared<GeneratorState>();
+          state->gen = std::shared_ptr<OgaGenerator>(raw, [model, params](OgaGenerator* g) {
+            api.OgaDestroyGenerator(g);
+          });
+          state->sequence_count = static_cast<size_t>(batch) * (beams > 1 ? static_cast<size_t>(returns) : 1);
+          return state;
+        },
+        [](Napi::Env env, State& state) -> Napi::Value { return Wrap(env, GetAddonData(env)->generator, state); });
+  }
+
+  // appendTokens(ids): Promise<void> — the prefill, so it runs off the JS thread.
+  Napi::Value AppendTokens(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto tokens = Tokens(env, info.Length() ? info[0] : env.Undefined(), "tokens");
+    if (tokens.empty()) Throw(env, ErrorKind::Validation, "appendTokens needs at least one token");
+    return Locked(env, "appendTokens", [tokens](GeneratorState& s) {
+      Check(api.OgaGenerator_AppendTokens(s.gen.get(), tokens.data(), tokens.size()));
+    });
+  }
+
+  // appendTokenSequences(seqs: (Int32Array | number[])[]): Promise<void>; padded by the library.
+  Napi::Value AppendTokenSequences(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "sequences must be an array");
+    auto arr = info[0].As<Napi::Array>();
+    std::vector<std::vector<int32_t>> seqs;
+    for (uint32_t i = 0; i < arr.Length(); i++) {
+      seqs.push_back(Tokens(env, arr.Get(i), "sequences[i]"));
+      if (seqs.back().empty()) Throw(env, ErrorKind::Validation, "sequence " + std::to_string(i) + " is empty");
+    }
+    return Locked(env, "appendTokenSequences", [seqs](GeneratorState& s) {
+      OgaSequences* raw = nullptr;
+      Check(api.OgaCreateSequences(&raw));
+      std::unique_ptr<OgaSequences, void (*)(OgaSequences*)> owned(raw, [](OgaSequences* p) { api.OgaDestroySequences(p); });
+      for (const auto& seq : seqs) Check(api.OgaAppendTokenSequence(seq.data(), seq.size(), raw));
+      Check(api.OgaGenerator_AppendTokenSequences(s.gen.get(), raw));
+    });
+  }
+
+  // generateNextToken(): Promise<void>
+  Napi::Value GenerateNextToken(const Napi::CallbackInfo& info) {
+    return Locked(info.Env(), "generateNextToken", [](GeneratorState& s) {
+      if (api.OgaGenerator_IsDone(s.gen.get())) {
+        throw Failure(ErrorKind::GenAI,
+                      "generateNextToken() called after the generator finished (isDone() is true: EOS or max_length "
+                      "reached); rewind it or create a new Generator");
+      }
+      Check(api.OgaGenerator_GenerateNextToken(s.gen.get()));
+    });
+  }
+
+  Napi::Value IsDone(const Napi::CallbackInfo& info) {
+    auto lock = TryLock(info.Env(), "isDone");
+    return Napi::Boolean::New(info.Env(), api.OgaGenerator_IsDone(Get(info.Env())->gen.get()));
+  }
+
+  Napi::Value TokenCount(const Napi::CallbackInfo& info) {
+    auto lock = TryLock(info.Env(), "tokenCount");
+    return Napi::Number::New(info.Env(), static_cast<double>(api.OgaGenerator_TokenCount(Get(info.Env())->gen.get())));
+  }
+
+  Napi::Value GetNextTokens(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto lock = TryLock(env, "getNextTokens");
+    const int32_t* data = nullptr;
+    size_t count = 0;
+    Check(env, api.OgaGenerator_GetNextTokens(Get(env)->gen.get(), &data, &count));
+    return ToInt32Array(env, data, count);
+  }
+
+  Napi::Value GetSequence(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto lock = TryLock(env, "getSequence");
+    GeneratorState& s = *Get(env);
+    double index = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+    // Past the batch the library reads out of bounds (garbage, or a segfault under beam search).
+    if (index < 0 || index != static_cast<size_t>(index) || index >= s.sequence_count) {
+      Throw(env, ErrorKind::Validation,
+            "sequence index must be an integer in [0, " + std::to_string(s.sequence_count) + "), got " +
+                (info.Length() > 0 ? info[0].ToString().Utf8Value() : std::string("nothing")));
+    }
+    size_t i = static_cast<size_t>(index);
+    size_t count = api.OgaGenerator_GetSequenceCount(s.gen.get(), i);
+    return ToInt32Array(env, count ? api.OgaGenerator_GetSequenceData(s.gen.get(), i) : nullptr, count);
+  }
+
+  Napi::Value RewindTo(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto lock = TryLock(env, "rewindTo");
+    GeneratorState& s = *Get(env);
+    double n = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
+    size_t count = api.OgaGenerator_TokenCount(s.gen.get());
+    if (n < 0 || n != static_cast<size_t>(n) || n > count) {
+      Throw(env, ErrorKind::Validation, "rewindTo needs an integer length in [0, " + std::to_string(count) + "]");
+    }
+    Check(env, api.OgaGenerator_RewindTo(s.gen.get(), static_cast<size_t>(n)));
+    s.logits_count = 0;
+    return env.Undefined();
+  }
+
+  // getLogits(): { data: Float32Array, shape: number[] } — the last position's logits, [batch*beams, 1, vocab].
+  Napi::Value GetLogits(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto lock = TryLock(env, "getLogits");
+    GeneratorState& s = *Get(env);
+    OgaTensor* raw = nullptr;
+    Check(env, api.OgaGenerator_GetLogits(s.gen.get(), &raw));
+    std::unique_ptr<OgaTensor, void (*)(OgaTensor*)> tensor(raw, [](OgaTensor* t) { api.OgaDestroyTensor(t); });
+    size_t rank = 0;
+    Check(env, api.OgaTensorGetShapeRank(raw, &rank));
+    std::vector<int64_t> shape(rank);
+    Check(env, api.OgaTensorGetShape(raw, shape.data(), rank));
+    size_t count = 1;
+    for (int64_t d : shape) count *= static_cast<size_t>(d);
+    void* data = nullptr;
+    Check(env, api.OgaTensorGetData(raw, &data));
+    auto out = Napi::Float32Array::New(env, count);
+    std::memcpy(out.Data(), data, count * sizeof(float));
+    Napi::Array js_shape = Napi::Array::New(env, rank);
+    for (size_t i = 0; i < rank; i++) js_shape.Set(i, Napi::Number::New(env, static_cast<double>(shape[i])));
+    s.logits_count = count;
+    Napi::Object result = Napi::Object::New(env);
+    result.Set("data", out);
+    result.Set("shape", js_shape);
+    return result;
+  }
+
+  Napi::Value SetLogits(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto lock = TryLock(env, "setLogits");
+    GeneratorState& s = *Get(env);
+    if (info.Length() < 1 || !info[0].IsTypedArray() ||
+        info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+      throw Napi::TypeError::New(env, "logits must be a Float32Array");
+    }
+    auto logits = info[0].As<Napi::Float32Array>();
+    if (s.logits_count == 0) {
+      Throw(env, ErrorKind::GenAI,
+            "setLogits() needs the current logits first: call getLogits() after the last appendTokens/"
+            "generateNextToken, change them, then setLogits()");
+    }
+    if (logits.ElementLength() != s.logits_count) {
+      Throw(env, ErrorKind::Validation,
+            "setLogits() got " + std::to_string(logits.ElementLength()) + " values, expected " +
+                std::to_string(s.logits_count) + " (the size returned by getLogits())");
+    }
+    std::vector<float> copy(logits.Data(), logits.Data() + logits.ElementLength());
+    int64_t shape[] = {static_cast<int64_t>(copy.size())};
+    OgaTensor* raw = nullptr;
+    Check(env, api.OgaCreateTensorFromBuffer(copy.data(), shape, 1, OgaElementType_float32, &raw));
+    std::unique_ptr<OgaTensor, void (*)(OgaTensor*)> tensor(raw, [](OgaTensor* t) { api.OgaDestroyTensor(t); });
+    Check(env, api.OgaGenerator_SetLogits(s.gen.get(), raw));
+    return env.Undefined();
+  }
+
+  Napi::Value SetRuntimeOption(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::string key = StringArg(info, 0, "key"), value = StringArg(info, 1, "value");
+    // terminate_session exists to interrupt a call running on another thread, so it must not wait for the lock.
+    if (key == "terminate_session") {
+      Check(env, api.OgaGenerator_SetRuntimeOption(Get(env)->gen.get(), key.c_str(), value.c_str()));
+      return env.Undefined();
+    }
+    auto lock = TryLock(env, "setRuntimeOption");
+    Check(env, api.OgaGenerator_SetRuntimeOption(Get(env)->gen.get(), key.c_str(), value.c_str()));
+    return env.Undefined();
+  }
+
+  Napi::Value SetActiveAdapter(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::shared_ptr<OgaAdapters> adapters = AdaptersFrom(env, info.Length() > 0 ? info[0] : env.Undefined());
+    std::string name = StringArg(info, 1, "name");
+    auto lock = TryLock(env, "setActiveAdapter");
+    Check(env, api.OgaSetActiveAdapter(Get(env)->gen.get(), adapters.get(), name.c_str()));
+    return env.Undefined();
+  }
+
+  Napi::Value Run(const Napi::CallbackInfo& info) { return StartTokenLoop(info, Get(info.Env())); }
+
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    if (handle_) StopTokenLoop(*handle_);
+    return info.Env().Undefined();
+  }
+
+  // Stopping a running loop first lets dispose() return promptly; the loop's own reference frees the rest.
+  Napi::Value DisposeGenerator(const Napi::CallbackInfo& info) {
+    if (handle_) StopTokenLoop(*handle_);
+    return Dispose(info);
+  }
+
+  static void Init(Napi::Env env, Napi::Object exports, AddonData* data) {
+    Napi::Function cls = DefineClass(env, kName,
+                                     {
+                                         StaticMethod("create", &Generator::Create),
+                                         InstanceMethod("appendTokens", &Generator::AppendTokens),
+                                         InstanceMethod("appendTokenSequences", &Generator::AppendTokenSequences),
+                                         InstanceMethod("generateNextToken", &Generator::GenerateNextToken),
+                                         InstanceMethod("isDone", &Generator::IsDone),
+                                         InstanceMethod("tokenCount", &Generator::TokenCount),
+                                         InstanceMethod("getNextTokens", &Generator::GetNextTokens),
+                                         InstanceMethod("getSequence", &Generator::GetSequence),
+                                         InstanceMethod("rewindTo", &Generator::RewindTo),
+                                         InstanceMethod("getLogits", &Generator::GetLogits),
+                                         InstanceMethod("setLogits", &Generator::SetLogits),
+                                         InstanceMethod("setRuntimeOption", &Generator::SetRuntimeOption),
+                                         InstanceMethod("setActiveAdapter", &Generator::SetActiveAdapter),
+                                         InstanceMethod("run", &Generator::Run),
+                                         InstanceMethod("stop", &Generator::Stop),
+                                         InstanceMethod("dispose", &Generator::DisposeGenerator),
+                                         InstanceAccessor("disposed", &Generator::Disposed, nullptr),
+                                     });
+    data->generator = Napi::Persistent(cls);
+    exports.Set(kName, cls);
+  }
+
+ private:
+  std::unique_lock<std::mutex> TryLock(Napi::Env env, const char* what) {
+    std::unique_lock<std::mutex> lock(Get(env)->mu, std::try_to_lock);
+    if (!lock.owns_lock()) {
+      Throw(env, ErrorKind::GenAI,
+            std::string("Generator is busy (a previous async call or a generate/stream is still running); await it "
+                        "before calling ") +
+                what + "()");
+    }
+    return lock;
+  }
+
+  // Runs `fn` on the thread pool with the generator's lock held; a step invalidates fetched logits.
+  template <class Fn>
+  Napi::Value Locked(Napi::Env env, const char* what, Fn fn) {
+    std::shared_ptr<GeneratorState> state = Get(env);
+    return RunAsync<Nothing>(
+        env, what,
+        [state, fn, what]() {
+          {
+            // Waiting for a whole generate/stream would pin a libuv pool thread for its duration.
+            std::lock_guard<std::mutex> run_lock(state->run_mu);
+            if (state->running) {
+              throw Failure(ErrorKind::GenAI, std::string("Generator is busy running generate/stream; ") + what +
+                                                  "() must wait until it ends");
+            }
+          }
+          std::lock_guard<std::mutex> lock(state->mu);
+          state->logits_count = 0;
+          fn(*state);
+          return Nothing{};
+        },
+        Undefined);
+  }
+};
+
+}  // namespace
+
+void InitGenerator(Napi::Env env, Napi::Object exports, AddonData* data) { Generator::Init(env, exports, data); }
+
+}  // namespace oga

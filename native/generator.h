@@ -1,0 +1,36 @@
+// State shared by the Generator wrapper (generator.cc) and its native token loop (token_loop.cc).
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "addon.h"
+
+namespace oga {
+
+struct GeneratorState {
+  // Deleter holds the Model and GeneratorParams handles.
+  std::shared_ptr<OgaGenerator> gen;
+  // The C API is not thread-safe: every call on `gen` happens with this held (the token loop holds it for its
+  // whole run). JS-thread calls only try_lock it, so a busy generator is an error, never a blocked event loop.
+  std::mutex mu;
+  // Valid getSequence() indices: batch_size, times num_return_sequences under beam search.
+  size_t sequence_count = 1;
+  // Number of logits returned by the last getLogits() since the last step, 0 if none: setLogits is only valid then.
+  size_t logits_count = 0;
+
+  // Token loop control. `run_mu` orders stop() against the loop's start and end so that terminate_session is
+  // only ever set while the loop owns the generator.
+  std::mutex run_mu;
+  bool running = false;
+  std::atomic<bool> stop{false};
+};
+
+// generator.run(prompt, tokenizer, onChunk) — see token_loop.cc.
+Napi::Value StartTokenLoop(const Napi::CallbackInfo& info, std::shared_ptr<GeneratorState> state);
+// generator.stop(): stop the running loop within one token, interrupting a prefill in progress.
+void StopTokenLoop(GeneratorState& state);
+
+}  // namespace oga

@@ -1,0 +1,146 @@
+/**
+ * Loads the addon (prebuilds/ or build/Release via node-gyp-build) and the runtime libraries, once per thread.
+ * The order matters: ORT-GenAI aborts the whole process if it cannot find ONNX Runtime, so the addon loads
+ * ONNX Runtime by absolute path first and ORT-GenAI only after that succeeded.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DisposedError, GenAIError, RuntimeLoadError, ValidationError } from './errors.js';
+import { resolveRuntimeLibraries, type RuntimeLibraries } from './runtime.js';
+
+const require = createRequire(import.meta.url);
+/** Package root: one level above both src/ (tests) and dist/ (published). */
+const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+// ---- The raw binding's shape (native/*.cc). The public classes in src/genai wrap these. ----
+
+export interface NativeDisposable {
+  dispose(): void;
+  readonly disposed: boolean;
+}
+export interface NativeConfig extends NativeDisposable {
+  clearProviders(): void;
+  appendProvider(name: string): void;
+  setProviderOption(provider: string, key: string, value: string): void;
+  overlay(json: string): void;
+}
+export interface NativeModel extends NativeDisposable {
+  readonly type: string;
+  readonly deviceType: string;
+}
+export interface NativeGeneratorParams extends NativeDisposable {
+  setSearchNumber(name: string, value: number): void;
+  setSearchBool(name: string, value: boolean): void;
+  getSearchNumber(name: string): number;
+  getSearchBool(name: string): boolean;
+  setGuidance(type: string, data: string, enableFfTokens?: boolean): void;
+}
+export interface NativeTokenizer extends NativeDisposable {
+  encode(text: string): Int32Array;
+  encodeBatch(texts: string[]): Promise<Int32Array[]>;
+  decode(tokens: Int32Array | number[]): string;
+  decodeBatch(sequences: (Int32Array | number[])[]): string[];
+  toTokenId(text: string): number;
+  applyChatTemplate(messagesJson: string, template: string | null, tools: string | null, addGenerationPrompt: boolean): string;
+  readonly bosTokenId: number;
+  readonly padTokenId: number;
+  readonly eosTokenIds: number[];
+}
+export interface NativeTokenizerStream extends NativeDisposable {
+  decode(token: number): string;
+}
+export interface NativeAdapters extends NativeDisposable {
+  loadAdapter(file: string, name: string): Promise<void>;
+  unloadAdapter(name: string): void;
+}
+export interface NativeGenerator extends NativeDisposable {
+  appendTokens(tokens: Int32Array | number[]): Promise<void>;
+  appendTokenSequences(sequences: (Int32Array | number[])[]): Promise<void>;
+  generateNextToken(): Promise<void>;
+  isDone(): boolean;
+  tokenCount(): number;
+  getNextTokens(): Int32Array;
+  getSequence(index: number): Int32Array;
+  rewindTo(length: number): void;
+  getLogits(): { data: Float32Array; shape: number[] };
+  setLogits(logits: Float32Array): void;
+  setRuntimeOption(key: string, value: string): void;
+  setActiveAdapter(adapters: NativeAdapters, name: string): void;
+  /** Prefill `prompt` (if given) and decode until done or stop(), on a native thread; text only with a tokenizer. */
+  run(
+    prompt: Int32Array | number[] | null,
+    tokenizer: NativeTokenizer | null,
+    onChunk: (tokens: Int32Array, text: string) => void,
+  ): Promise<'done' | 'stopped'>;
+  stop(): void;
+}
+export interface NativeEngine extends NativeDisposable {
+  submit(
+    params: NativeGeneratorParams,
+    prompt: Int32Array | number[],
+    tokenizer: NativeTokenizer | null,
+    onChunk: (tokens: Int32Array, text: string) => void,
+  ): { id: number; done: Promise<'done' | 'stopped'> };
+  cancel(id: number): void;
+}
+
+export interface NativeBinding {
+  loadRuntime(ortPath: string, genaiPath: string): void;
+  runtimeInfo(): { loaded: boolean; ortPath: string; genaiPath: string };
+  setErrorClasses(classes: { GenAIError: unknown; DisposedError: unknown; ValidationError: unknown }): void;
+  setLogBool(name: string, value: boolean): void;
+  setLogString(name: string, value: string): void;
+  setLogCallback(callback: ((line: string) => void) | null): void;
+  Config: { load(dir: string): Promise<NativeConfig> };
+  Model: { load(dirOrConfig: string | NativeConfig): Promise<NativeModel> };
+  GeneratorParams: { create(model: NativeModel): NativeGeneratorParams };
+  Generator: { create(model: NativeModel, params: NativeGeneratorParams): Promise<NativeGenerator> };
+  Tokenizer: { create(model: NativeModel): Promise<NativeTokenizer> };
+  TokenizerStream: { create(tokenizer: NativeTokenizer): NativeTokenizerStream };
+  Adapters: { create(model: NativeModel): NativeAdapters };
+  Engine: { create(model: NativeModel): NativeEngine };
+}
+
+let addon: NativeBinding | undefined;
+let runtime: RuntimeLibraries | undefined;
+
+/** The addon alone (no runtime libraries): enough for `runtimeInfo()`. */
+export function loadAddon(): NativeBinding {
+  if (addon) return addon;
+  let loaded: NativeBinding;
+  try {
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+    loaded = nodeGypBuild(packageRoot) as NativeBinding;
+  } catch (cause) {
+    throw new RuntimeLoadError(
+      `the ortgenai native addon is not built for ${process.platform}-${process.arch} (looked in ` +
+        `${path.join(packageRoot, 'prebuilds')} and ${path.join(packageRoot, 'build', 'Release')}); build it with ` +
+        "'npm run build:native' (cmake-js) or 'npx node-gyp rebuild' in " +
+        packageRoot,
+      { cause },
+    );
+  }
+  loaded.setErrorClasses({ GenAIError, DisposedError, ValidationError });
+  addon = loaded;
+  return loaded;
+}
+
+/** The addon with ONNX Runtime and ORT-GenAI loaded; throws RuntimeLoadError naming what is missing and where. */
+export function binding(): NativeBinding {
+  const b = loadAddon();
+  if (runtime) return b;
+  const libs = resolveRuntimeLibraries();
+  try {
+    b.loadRuntime(libs.ort, libs.genai);
+  } catch (cause) {
+    throw new RuntimeLoadError((cause as Error).message, { cause });
+  }
+  runtime = libs;
+  return b;
+}
+
+/** Which runtime libraries this process uses (resolving them, without loading, if nothing is loaded yet). */
+export function runtimeLibraries(): RuntimeLibraries {
+  return runtime ?? resolveRuntimeLibraries();
+}
