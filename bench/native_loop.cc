@@ -4,7 +4,8 @@
 // session options. It prints one JSON document on stdout; `ortgenai bench` parses it.
 //
 //   native_loop --model DIR --ort-lib PATH --genai-lib PATH --prompt-ids 1,2,3 --gen-tokens N
-//               [--batch B] [--threads T] [--repeat R] [--warmup W] [--concurrency C --mode batched|threads|engine]
+//               [--batch B] [--threads T] [--repeat R] [--warmup W]
+//               [--mode sequential|batched|concurrent|engine --concurrency C]
 #include <dlfcn.h>
 #include <sys/resource.h>
 
@@ -77,9 +78,9 @@ long RssKb(const char* field) {
 }
 
 struct Options {
-  std::string model, ort_lib, genai_lib, mode = "batched";
+  std::string model, ort_lib, genai_lib, mode = "sequential";
   std::vector<int32_t> prompt;
-  int gen_tokens = 128, batch = 1, threads = 1, repeat = 5, warmup = 1, concurrency = 0;
+  int gen_tokens = 128, batch = 1, threads = 1, repeat = 5, warmup = 1, concurrency = 1;
 };
 
 Options Parse(int argc, char** argv) {
@@ -100,7 +101,7 @@ Options Parse(int argc, char** argv) {
   o.threads = num("--threads", o.threads);
   o.repeat = num("--repeat", o.repeat);
   o.warmup = num("--warmup", o.warmup);
-  o.concurrency = num("--concurrency", 0);
+  o.concurrency = num("--concurrency", o.concurrency);
   std::stringstream ids(get("--prompt-ids"));
   for (std::string id; std::getline(ids, id, ',');) o.prompt.push_back(std::stoi(id));
   if (o.model.empty() || o.ort_lib.empty() || o.genai_lib.empty() || o.prompt.empty())
@@ -258,11 +259,11 @@ Run GenerateWithEngine(OgaModel* model, const Options& o) {
 }
 
 Run RunOnce(OgaModel* model, const Options& o) {
-  if (o.concurrency == 0) return Generate(model, o, o.batch);
-  if (o.mode == "threads") return GenerateOnThreads(model, o);
-  if (o.mode == "engine") return GenerateWithEngine(model, o);
+  if (o.mode == "sequential") return Generate(model, o, o.batch);
   if (o.mode == "batched") return Generate(model, o, o.batch * o.concurrency);
-  throw std::runtime_error("unknown --mode " + o.mode + " (batched, threads, engine)");
+  if (o.mode == "concurrent") return GenerateOnThreads(model, o);
+  if (o.mode == "engine") return GenerateWithEngine(model, o);
+  throw std::runtime_error("unknown --mode " + o.mode + " (sequential, batched, concurrent, engine)");
 }
 
 std::string Escape(const std::string& s) {
@@ -292,7 +293,7 @@ int main(int argc, char** argv) {
     struct rusage usage {};
     getrusage(RUSAGE_SELF, &usage);
     std::printf("{\"runner\":\"native\",\"mode\":\"%s\",\"loadMs\":%.3f,\"baselineRssBytes\":%ld,\"peakRssBytes\":%ld,\"runs\":[",
-                Escape(o.concurrency ? o.mode : "sequential").c_str(), load_ms, baseline_kb * 1024, usage.ru_maxrss * 1024L);
+                Escape(o.mode).c_str(), load_ms, baseline_kb * 1024, usage.ru_maxrss * 1024L);
     for (size_t i = 0; i < runs.size(); ++i) {
       const Run& r = runs[i];
       std::printf("%s{\"ttftMs\":%.4f,\"decodeMs\":%.4f,\"e2eMs\":%.4f,\"newTokens\":%d,\"streams\":%d,\"promptTokens\":%zu}",

@@ -1,0 +1,164 @@
+import os from 'node:os';
+import type { ConcurrencyMode, Job, RunnerName, RunnerResult, RunTiming } from './protocol.js';
+import { spread, type Spread } from './stats.js';
+
+const MB = 1024 * 1024;
+
+/** Per-run metrics every runner is compared on. */
+function metrics(run: RunTiming) {
+  const steps = Math.max(run.newTokens - 1, 1);
+  return {
+    prefill_tps: (run.promptTokens * run.streams) / (run.ttftMs / 1000),
+    ttft_ms: run.ttftMs,
+    decode_tps: ((run.newTokens - 1) * run.streams) / (run.decodeMs / 1000),
+    decode_ms_per_step: run.decodeMs / steps,
+    e2e_ms: run.e2eMs,
+  };
+}
+type MetricName = keyof ReturnType<typeof metrics>;
+const METRICS: MetricName[] = ['prefill_tps', 'ttft_ms', 'decode_tps', 'decode_ms_per_step', 'e2e_ms'];
+
+export interface Summary {
+  runner: RunnerName;
+  threads: number;
+  mode: ConcurrencyMode;
+  concurrency: number;
+  streams: number;
+  error?: string;
+  note?: string;
+  medians: Record<MetricName | 'peak_rss_mb' | 'model_rss_mb' | 'load_ms', number> | null;
+  spread: Record<MetricName, Spread> | null;
+  /** This runner against the C++ loop at the same threads and mode; null when either did not run. */
+  ratios: {
+    decode_ratio_to_native: number;
+    ttft_ratio_to_native: number;
+    prefill_ratio_to_native: number;
+    e2e_ratio_to_native: number;
+    rss_ratio_to_native: number;
+    model_rss_ratio_to_native: number;
+  } | null;
+  /**
+   * Decode time per step above the C++ loop's, in µs (medians of the same run): what the binding and the
+   * JS loop around it add per token. Only for our own runners.
+   */
+  binding_overhead_us_per_token: number | null;
+  /** Aggregate decode tokens/s over this runner's single stream (concurrency rows only). */
+  speedup_vs_single_stream: number | null;
+  /** Whether the first sequence's tokens equal the C++ loop's (same greedy work); null when unknown. */
+  tokens_match_native: boolean | null;
+  runs: RunTiming[];
+}
+
+function summarize({ result: r, job }: Measured): Summary {
+  const ok = !r.error && r.runs.length > 0;
+  const per = r.runs.map(metrics);
+  return {
+    runner: r.runner,
+    threads: job.threads,
+    mode: job.mode,
+    concurrency: job.concurrency,
+    streams: r.runs[0]?.streams ?? job.batch * (job.mode === 'sequential' ? 1 : job.concurrency),
+    error: r.error || (ok ? undefined : 'no runs'),
+    note: r.note,
+    medians: ok
+      ? {
+          ...(Object.fromEntries(METRICS.map((k) => [k, spread(per.map((p) => p[k])).median])) as Record<MetricName, number>),
+          peak_rss_mb: r.peakRssBytes / MB,
+          model_rss_mb: (r.peakRssBytes - r.baselineRssBytes) / MB,
+          load_ms: r.loadMs,
+        }
+      : null,
+    spread: ok ? (Object.fromEntries(METRICS.map((k) => [k, spread(per.map((p) => p[k]))])) as Record<MetricName, Spread>) : null,
+    ratios: null,
+    binding_overhead_us_per_token: null,
+    speedup_vs_single_stream: null,
+    tokens_match_native: null,
+    runs: r.runs,
+  };
+}
+
+export interface Measured {
+  result: RunnerResult;
+  job: Job;
+}
+
+/** Summaries with every ratio filled in against the C++ loop of the same threads and mode. */
+export function compare(measured: Measured[]): Summary[] {
+  const summaries = measured.map(summarize);
+  const find = (runner: RunnerName, threads: number, mode: ConcurrencyMode) =>
+    summaries.find((s) => s.runner === runner && s.threads === threads && s.mode === mode && s.medians);
+  for (const s of summaries) {
+    if (!s.medians) continue;
+    const native = find('native', s.threads, s.mode);
+    if (native?.medians) {
+      const n = native.medians;
+      s.ratios = {
+        decode_ratio_to_native: s.medians.decode_tps / n.decode_tps,
+        ttft_ratio_to_native: s.medians.ttft_ms / n.ttft_ms,
+        prefill_ratio_to_native: s.medians.prefill_tps / n.prefill_tps,
+        e2e_ratio_to_native: s.medians.e2e_ms / n.e2e_ms,
+        rss_ratio_to_native: s.medians.peak_rss_mb / n.peak_rss_mb,
+        model_rss_ratio_to_native: s.medians.model_rss_mb / n.model_rss_mb,
+      };
+      if (s.runner === 'stepwise' || s.runner === 'generate') {
+        s.binding_overhead_us_per_token = (s.medians.decode_ms_per_step - n.decode_ms_per_step) * 1000;
+      }
+    }
+    const same = (m: Measured, runner: RunnerName, mode: ConcurrencyMode) =>
+      m.job.runner === runner && m.job.threads === s.threads && m.job.mode === mode;
+    const reference = measured.find((m) => same(m, 'native', 'sequential'))?.result.tokens;
+    const mine = measured.find((m) => same(m, s.runner, s.mode));
+    if (reference?.length && mine?.result.tokens.length) {
+      s.tokens_match_native = reference.length === mine.result.tokens.length && reference.every((t, i) => t === mine.result.tokens[i]);
+    }
+    if (s.mode !== 'sequential') {
+      const single = find(s.runner, s.threads, 'sequential') ?? find('native', s.threads, 'sequential');
+      if (single?.medians) s.speedup_vs_single_stream = s.medians.decode_tps / single.medians.decode_tps;
+    }
+  }
+  return summaries;
+}
+
+export interface Target {
+  name: string;
+  target: string;
+  value: number | null;
+  met: boolean | null;
+}
+
+/** Issue 5's targets, checked against the 2-thread (or the last measured) results. */
+export function checkTargets(summaries: Summary[], threads: number): Target[] {
+  const seq = (runner: RunnerName) => summaries.find((s) => s.runner === runner && s.threads === threads && s.mode === 'sequential');
+  const stepwise = seq('stepwise');
+  const peer = [seq('transformersjs'), seq('ort-loop')].filter((s) => s?.medians).sort(
+    (a, b) => b!.medians!.decode_tps - a!.medians!.decode_tps,
+  )[0];
+  const bestConcurrent = summaries
+    .filter((s) => s.mode !== 'sequential' && s.runner !== 'native' && s.speedup_vs_single_stream !== null)
+    .sort((a, b) => b.speedup_vs_single_stream! - a.speedup_vs_single_stream!)[0];
+  const check = (name: string, target: string, value: number | null | undefined, ok: (v: number) => boolean): Target => ({
+    name, target, value: value ?? null, met: value == null ? null : ok(value),
+  });
+  return [
+    check('stepwise_decode_ratio_to_native', '>= 0.98', stepwise?.ratios?.decode_ratio_to_native, (v) => v >= 0.98),
+    check('stepwise_ttft_ratio_to_native', '<= 1.02', stepwise?.ratios?.ttft_ratio_to_native, (v) => v <= 1.02),
+    check('binding_overhead_us_per_token', '< 20', stepwise?.binding_overhead_us_per_token, (v) => v < 20),
+    check('stepwise_rss_ratio_to_native', '<= 1.05', stepwise?.ratios?.rss_ratio_to_native, (v) => v <= 1.05),
+    check('stepwise_model_rss_ratio_to_native', '<= 1.05', stepwise?.ratios?.model_rss_ratio_to_native, (v) => v <= 1.05),
+    check('decode_ratio_to_js_peer', '> 1', stepwise?.medians && peer?.medians ? stepwise.medians.decode_tps / peer.medians.decode_tps : null, (v) => v > 1),
+    check('prefill_ratio_to_js_peer', '> 1', stepwise?.medians && peer?.medians ? stepwise.medians.prefill_tps / peer.medians.prefill_tps : null, (v) => v > 1),
+    check('concurrency_speedup_vs_single_stream', '>= 3', bestConcurrent?.speedup_vs_single_stream, (v) => v >= 3),
+  ];
+}
+
+export function machine() {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memory_gb: Math.round(os.totalmem() / 2 ** 30),
+    load_average_at_start: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+  };
+}

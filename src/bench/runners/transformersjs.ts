@@ -1,0 +1,59 @@
+// The peer a Node user would otherwise pick: transformers.js on onnxruntime-node, offline, on the
+// ORT-GenAI graph laid out (symlinked) the way it expects.
+import path from 'node:path';
+import { GenerationClock } from '../clock.js';
+import type { ModelInfo } from '../model-info.js';
+import type { Job } from '../protocol.js';
+import type { LoadRunner } from '../runner.js';
+import { TRANSFORMERSJS_MODEL_ID } from '../transformersjs-layout.js';
+
+export const load: LoadRunner = async (job: Job, info: ModelInfo) => {
+  if (!job.transformersjsDir) throw new Error('no transformers.js layout was prepared for this model');
+  const tjs = await import('@huggingface/transformers');
+  tjs.env.allowRemoteModels = false;
+  tjs.env.allowLocalModels = true;
+  tjs.env.localModelPath = path.dirname(job.transformersjsDir);
+  const model = await tjs.AutoModelForCausalLM.from_pretrained(TRANSFORMERSJS_MODEL_ID, {
+    dtype: 'fp32',
+    device: 'cpu',
+    local_files_only: true,
+    session_options: { intraOpNumThreads: job.threads, interOpNumThreads: 1, executionMode: 'sequential' },
+  });
+  const batch = job.batch;
+  const promptLength = job.promptIds.length;
+  const ids = Array.from({ length: batch }, () => job.promptIds).flat();
+
+  async function generate() {
+    const clock = new GenerationClock();
+    const tokens: number[] = [];
+    let calls = 0;
+    // generate() calls put() with the prompt first, then once per step with that step's tokens.
+    const streamer = {
+      put(value: bigint[][]) {
+        if (calls++ === 0) return;
+        clock.step();
+        tokens.push(Number(value[0][0]));
+      },
+      end() {},
+    };
+    const input_ids = new tjs.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [batch, promptLength]);
+    const attention_mask = new tjs.Tensor('int64', new BigInt64Array(batch * promptLength).fill(1n), [batch, promptLength]);
+    await model.generate({
+      input_ids,
+      attention_mask,
+      max_new_tokens: job.genTokens,
+      // Bans EOS until max_new_tokens, like min_length = max_length in the other runners.
+      min_new_tokens: job.genTokens,
+      do_sample: false,
+      streamer,
+    } as never);
+    return { timing: clock.finish(promptLength, batch), tokens };
+  }
+
+  return {
+    generate,
+    dispose: async () => {
+      await model.dispose();
+    },
+  };
+};

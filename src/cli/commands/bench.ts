@@ -1,0 +1,94 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { ValidationError } from '../../errors.js';
+import { runBench } from '../../bench/run.js';
+import { benchOptionsSchema } from '../../bench/options.js';
+import { renderTable, renderTargets } from '../../bench/table.js';
+
+export const summary = 'measure tokens/s, TTFT and memory against a C++ loop and transformers.js';
+
+const HELP = `usage: ortgenai bench (-m <model folder> | --preset small|phi3-mini) [options]
+
+Runs each runner in its own process on the same model and prompt, side by side, and prints medians,
+spread and ratios to the C++ reference loop (bench/native_loop.cc, built with 'npm run build:bench').
+
+  -m, --model <dir>        ORT-GenAI model folder
+      --preset <name>      generate this preset once into the cache (small, phi3-mini) and use it
+      --prompt-tokens <n>  prompt length in tokens (default 128)
+      --gen-tokens <n>     new tokens per generation; EOS never ends a run early (default 128)
+      --batch <n>          sequences per generation (default 1)
+      --repeat <n>         timed generations per runner (default 5)
+      --warmup <n>         untimed generations first (default 1)
+      --threads <list>     intra-op thread counts to compare at, e.g. 1,2 (default 1,2)
+      --concurrency <n>    also run n generations at once on one model (default 1: off)
+      --runners <list>     native,stepwise,generate,transformersjs,ort-loop (default: all)
+      --json <file>        write the full report as JSON
+      --cache-dir <dir>    where presets are generated (default ~/.cache/ortgenai-node)`;
+
+const list = (s: string | undefined) => s?.split(',').map((x) => x.trim()).filter(Boolean);
+const int = (s: string | undefined) => (s === undefined ? undefined : Number(s));
+
+export async function run(argv: string[]): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        model: { type: 'string', short: 'm' },
+        preset: { type: 'string' },
+        'prompt-tokens': { type: 'string' },
+        'gen-tokens': { type: 'string' },
+        batch: { type: 'string' },
+        repeat: { type: 'string' },
+        warmup: { type: 'string' },
+        threads: { type: 'string' },
+        concurrency: { type: 'string' },
+        runners: { type: 'string' },
+        json: { type: 'string' },
+        'cache-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    throw new ValidationError(`${(err as Error).message}\n\n${HELP}`);
+  }
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const parsed = benchOptionsSchema.safeParse({
+    model: values.model,
+    preset: values.preset,
+    promptTokens: int(values['prompt-tokens']),
+    genTokens: int(values['gen-tokens']),
+    batch: int(values.batch),
+    repeat: int(values.repeat),
+    warmup: int(values.warmup),
+    threads: list(values.threads)?.map(Number),
+    concurrency: int(values.concurrency),
+    runners: list(values.runners),
+    json: values.json,
+    cacheDir: values['cache-dir'],
+  });
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`);
+    throw new ValidationError(`invalid bench options:\n  ${issues.join('\n  ')}\n\n${HELP}`, issues);
+  }
+  const report = await runBench(parsed.data, (line) => console.error(line));
+  console.log(`\nmodel: ${report.model.path} (${report.model.type})`);
+  console.log(`machine: ${report.machine.cpu}, ${report.machine.cores} cores, load ${report.machine.load_average_at_start.join(' ')}`);
+  console.log(
+    `prompt ${report.settings.promptTokens} + ${report.settings.genTokens} new tokens, batch ${report.settings.batch}, ` +
+      `${report.settings.repeat} repeats after ${report.settings.warmup} warmup; median ±half-range\n`,
+  );
+  console.log(renderTable(report.results));
+  for (const s of report.results.filter((r) => r.note)) console.log(`note (${s.runner}): ${s.note}`);
+  for (const s of report.results.filter((r) => r.error)) console.log(`\n${s.runner} (threads ${s.threads}, ${s.mode}) failed:\n  ${s.error}`);
+  console.log(`\ntargets (threads ${Math.max(...report.settings.threads)}):\n${renderTargets(report.targets)}`);
+  if (parsed.data.json) {
+    await mkdir(path.dirname(path.resolve(parsed.data.json)), { recursive: true });
+    await writeFile(parsed.data.json, `${JSON.stringify(report, null, 2)}\n`);
+    console.log(`\nwrote ${parsed.data.json}`);
+  }
+}
