@@ -23,6 +23,10 @@ struct Loop {
   std::mutex pending_mu;
   std::vector<int32_t> pending_tokens;
   std::string pending_text;
+  // Per token, where its text ends in pending_text, in UTF-16 code units (JS string indices), so JS can cut the
+  // text at a token boundary (stop strings) without a call per token.
+  std::vector<int32_t> pending_ends;
+  int32_t pending_utf16 = 0;
   bool delivery_queued = false;
 
   Outcome outcome = Outcome::Done;
@@ -33,17 +37,20 @@ struct Loop {
 
 // JS thread: hand everything produced so far to onChunk(tokens, text).
 void Deliver(Napi::Env env, Loop* loop) {
-  std::vector<int32_t> tokens;
+  std::vector<int32_t> tokens, ends;
   std::string text;
   {
     std::lock_guard<std::mutex> lock(loop->pending_mu);
     tokens.swap(loop->pending_tokens);
     text.swap(loop->pending_text);
+    ends.swap(loop->pending_ends);
+    loop->pending_utf16 = 0;
     loop->delivery_queued = false;
   }
   if (tokens.empty() || loop->on_chunk.IsEmpty()) return;
   try {
-    loop->on_chunk.Call({ToInt32Array(env, tokens.data(), tokens.size()), Napi::String::New(env, text)});
+    loop->on_chunk.Call({ToInt32Array(env, tokens.data(), tokens.size()), Napi::String::New(env, text),
+                         ToInt32Array(env, ends.data(), ends.size())});
   } catch (const Napi::Error&) {
     // A throwing consumer stops the generation; the exception itself already reached JS as uncaught.
     loop->state->stop = true;
@@ -54,7 +61,14 @@ void Deliver(Napi::Env env, Loop* loop) {
 void Produce(Loop* loop, const int32_t* tokens, size_t count, const char* text) {
   std::lock_guard<std::mutex> lock(loop->pending_mu);
   loop->pending_tokens.insert(loop->pending_tokens.end(), tokens, tokens + count);
-  if (text) loop->pending_text += text;
+  if (text) {
+    loop->pending_text += text;
+    for (const char* p = text; *p; p++) {
+      unsigned char b = static_cast<unsigned char>(*p);
+      if ((b & 0xC0) != 0x80) loop->pending_utf16 += b >= 0xF0 ? 2 : 1;  // 4-byte UTF-8 = surrogate pair
+    }
+  }
+  for (size_t i = 0; i < count; i++) loop->pending_ends.push_back(loop->pending_utf16);
   if (loop->delivery_queued) return;
   loop->delivery_queued = true;
   napi_status status = loop->tsfn.NonBlockingCall(loop, [](Napi::Env env, Napi::Function, Loop* l) {
@@ -122,7 +136,7 @@ void RunLoop(std::shared_ptr<Loop> owner) {
 
 }  // namespace
 
-// run(prompt: Int32Array | number[] | null, tokenizer: Tokenizer | null, onChunk: (tokens, text) => void)
+// run(prompt: Int32Array | number[] | null, tokenizer: Tokenizer | null, onChunk: (tokens, text, ends) => void)
 //   : Promise<'done' | 'stopped'>
 Napi::Value StartTokenLoop(const Napi::CallbackInfo& info, std::shared_ptr<GeneratorState> state) {
   Napi::Env env = info.Env();

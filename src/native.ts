@@ -67,20 +67,21 @@ export interface NativeGenerator extends NativeDisposable {
   setLogits(logits: Float32Array): void;
   setRuntimeOption(key: string, value: string): void;
   setActiveAdapter(adapters: NativeAdapters, name: string): void;
-  /** Prefill `prompt` (if given) and decode until done or stop(), on a native thread; text only with a tokenizer. */
-  run(
-    prompt: Int32Array | number[] | null,
-    tokenizer: NativeTokenizer | null,
-    onChunk: (tokens: Int32Array, text: string) => void,
-  ): Promise<'done' | 'stopped'>;
+  /**
+   * Prefill `prompt` (if given) and decode until done or stop(), on a native thread. Tokens arrive in batches with
+   * their decoded text (only with a tokenizer) and, per token, where its text ends (UTF-16 index into `text`).
+   */
+  run(prompt: Int32Array | number[] | null, tokenizer: NativeTokenizer | null, onChunk: ChunkCallback): Promise<'done' | 'stopped'>;
   stop(): void;
 }
+export type ChunkCallback = (tokens: Int32Array, text: string, ends: Int32Array) => void;
+
 export interface NativeEngine extends NativeDisposable {
   submit(
     params: NativeGeneratorParams,
     prompt: Int32Array | number[],
     tokenizer: NativeTokenizer | null,
-    onChunk: (tokens: Int32Array, text: string) => void,
+    onChunk: ChunkCallback,
   ): { id: number; done: Promise<'done' | 'stopped'> };
   cancel(id: number): void;
 }

@@ -1,0 +1,37 @@
+import { binding, type NativeGeneratorParams } from '../native.js';
+import type { Model } from './model.js';
+import { parseSearchOptions, type SearchOptions } from './search-options.js';
+
+export type GuidanceType = 'json_schema' | 'regex' | 'lark_grammar';
+
+/** Search options and guidance for one Generator (ORT-GenAI's `og.GeneratorParams`). */
+export class GeneratorParams {
+  /** @internal */
+  readonly native: NativeGeneratorParams;
+
+  constructor(model: Model) {
+    this.native = binding().GeneratorParams.create(model.native);
+  }
+
+  /** Sets ORT-GenAI search options by their own names (max_length, num_beams, ...); validated first. */
+  setSearchOptions(options: SearchOptions): void {
+    const parsed = parseSearchOptions(options);
+    for (const [name, value] of Object.entries(parsed)) {
+      if (typeof value === 'boolean') this.native.setSearchBool(name, value);
+      else this.native.setSearchNumber(name, value as number);
+    }
+  }
+
+  /** Constrained decoding: a JSON schema, a regular expression or a Lark grammar the output must match. */
+  setGuidance(type: GuidanceType, data: string, enableFfTokens = false): void {
+    this.native.setGuidance(type, data, enableFfTokens);
+  }
+
+  dispose(): void {
+    this.native.dispose();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}

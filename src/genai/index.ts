@@ -1,0 +1,10 @@
+export { Adapters } from './adapters.js';
+export { Config } from './config.js';
+export type { FinishReason, GenerateOptions, GenerateResult, TextStream } from './generate.js';
+export { DEFAULT_MAX_TOKENS } from './generate.js';
+export { Generator } from './generator.js';
+export { GeneratorParams, type GuidanceType } from './generator-params.js';
+export { onLog, setLogOption } from './logging.js';
+export { Model, type ModelLoadOptions } from './model.js';
+export { SEARCH_OPTION_NAMES, type SearchOptions } from './search-options.js';
+export { Tokenizer, TokenizerStream, type ChatMessage, type ChatTemplateOptions } from './tokenizer.js';
