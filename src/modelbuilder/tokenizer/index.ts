@@ -27,6 +27,7 @@ export interface BuiltTokenizer {
 
 const END_OF_TEXT = '<|endoftext|>';
 const cache = new Map<string, BuiltTokenizer>();
+let cachedTokenizerJson: string | undefined;
 
 /**
  * HF `tokenizers` files (tokenizer.json, tokenizer_config.json, special_tokens_map.json) that ORT-GenAI's
@@ -51,30 +52,6 @@ function buildGpt2Phi3(contextLength: number | undefined): BuiltTokenizer {
   PHI3_CHAT_TOKENS.forEach((token, i) => (specialTokens[token] = bpe.endOfTextId + 1 + i));
   const specials = Object.entries(specialTokens).map(([content, id]) => ({ id, ...addedTokenFlags(content) }));
   const endOfText = specialTokens[END_OF_TEXT];
-
-  const tokenizerJson = {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: specials,
-    normalizer: null,
-    // GPT-2's pre-tokenization: its regex split, then bytes -> printable characters.
-    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-    post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
-    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: {
-      type: 'BPE',
-      dropout: null,
-      unk_token: null,
-      continuing_subword_prefix: '',
-      end_of_word_suffix: '',
-      fuse_unk: false,
-      byte_fallback: false,
-      ignore_merges: false,
-      vocab: Object.fromEntries(bpe.vocab),
-      merges: bpe.merges,
-    },
-  };
 
   const tokenizerConfig = {
     add_bos_token: false,
@@ -103,7 +80,7 @@ function buildGpt2Phi3(contextLength: number | undefined): BuiltTokenizer {
 
   return {
     files: {
-      'tokenizer.json': JSON.stringify(tokenizerJson),
+      'tokenizer.json': tokenizerJson(specials),
       'tokenizer_config.json': JSON.stringify(tokenizerConfig, null, 2),
       'special_tokens_map.json': JSON.stringify(specialTokensMap, null, 2),
     },
@@ -113,6 +90,37 @@ function buildGpt2Phi3(contextLength: number | undefined): BuiltTokenizer {
     padTokenId: endOfText,
     specialTokens,
   };
+}
+
+/** tokenizer.json does not depend on the options: serialized once (1.3 MB). */
+function tokenizerJson(specials: object[]): string {
+  if (cachedTokenizerJson) return cachedTokenizerJson;
+  const bpe = gpt2Bpe();
+  const json = {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: specials,
+    normalizer: null,
+    // GPT-2's pre-tokenization: its regex split, then bytes -> printable characters.
+    pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+    post_processor: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true },
+    decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: '',
+      end_of_word_suffix: '',
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab: Object.fromEntries(bpe.vocab),
+      merges: bpe.merges,
+    },
+  };
+  cachedTokenizerJson = JSON.stringify(json);
+  return cachedTokenizerJson;
 }
 
 /** Special tokens match verbatim: no stripping of neighbouring spaces, no normalization. */
