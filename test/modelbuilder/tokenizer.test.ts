@@ -5,7 +5,7 @@ import { encode as gpt2Encode } from 'gpt-tokenizer/encoding/r50k_base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BYTE_TO_UNICODE } from '../../src/modelbuilder/tokenizer/byte-unicode.js';
 import { PHI3_CHAT_TEMPLATE, PHI3_CHAT_TOKENS, buildTokenizer } from '../../src/modelbuilder/tokenizer/index.js';
-import { binding, type NativeModel, type NativeTokenizer } from '../../src/native.js';
+import { Model } from '../../src/index.js';
 import { FIXTURE_PRESETS, fixtureModel, sharedModel } from '../helpers/fixtures.js';
 
 const built = buildTokenizer();
@@ -167,18 +167,14 @@ describe('HF transformers.js reading the files', () => {
 });
 
 describe.each(FIXTURE_PRESETS)('ORT-GenAI tokenizer of the %s fixture', (preset) => {
-  let model: NativeModel;
-  let tokenizer: NativeTokenizer;
+  let model: Model;
+  let tokenizer: Model['tokenizer'];
 
   beforeAll(async () => {
-    const b = binding();
-    model = await b.Model.load(fixtureModel(preset));
-    tokenizer = await b.Tokenizer.create(model);
+    model = await Model.load(fixtureModel(preset));
+    tokenizer = model.tokenizer;
   });
-  afterAll(() => {
-    tokenizer?.dispose();
-    model?.dispose();
-  });
+  afterAll(() => model?.dispose());
 
   it("encodes to gpt-tokenizer's GPT-2 ids, special tokens as single ids", () => {
     for (const text of [...PLAIN_SAMPLES, ...SPECIAL_SAMPLES]) {
@@ -198,7 +194,7 @@ describe.each(FIXTURE_PRESETS)('ORT-GenAI tokenizer of the %s fixture', (preset)
   it('streams multi-byte characters whole, even when a token ends mid-character', () => {
     const text = '😀 Café 日本語 🇫🇷';
     const ids = tokenizer.encode(text);
-    const stream = binding().TokenizerStream.create(tokenizer);
+    const stream = tokenizer.createStream();
     try {
       let out = '';
       for (const id of ids) out += stream.decode(id);
@@ -209,18 +205,19 @@ describe.each(FIXTURE_PRESETS)('ORT-GenAI tokenizer of the %s fixture', (preset)
   });
 
   it('applies the Phi-3 chat template', () => {
-    const messages = JSON.stringify([
+    const messages = [
       { role: 'system', content: 'Be brief.' },
       { role: 'user', content: 'Hi' },
       { role: 'assistant', content: 'Hello!' },
       { role: 'user', content: 'Bye' },
-    ]);
+    ];
     const rendered = '<|system|>\nBe brief.<|end|>\n<|user|>\nHi<|end|>\n<|assistant|>\nHello!<|end|>\n<|user|>\nBye<|end|>\n';
-    expect(tokenizer.applyChatTemplate(messages, null, null, true)).toBe(`${rendered}<|assistant|>\n`);
-    expect(tokenizer.applyChatTemplate(messages, null, null, false)).toBe(rendered);
+    expect(tokenizer.applyChatTemplate(messages)).toBe(`${rendered}<|assistant|>\n`);
+    expect(tokenizer.applyChatTemplate(messages, { addGenerationPrompt: false })).toBe(rendered);
+    expect(tokenizer.applyChatTemplate(JSON.stringify(messages), { addGenerationPrompt: false })).toBe(rendered);
   });
 
-  it("agrees with genai_config on bos, eos and pad ids", () => {
+  it('agrees with genai_config on bos, eos and pad ids', () => {
     expect(tokenizer.bosTokenId).toBe(built.bosTokenId);
     expect(tokenizer.padTokenId).toBe(built.padTokenId);
     expect(tokenizer.eosTokenIds).toEqual(built.eosTokenIds);
