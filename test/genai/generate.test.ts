@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Generator, GeneratorParams, Model, ValidationError } from '../../src/index.js';
+import { PROMPT_IDS, PROMPT_TEXT, testModels } from './models.js';
+
+describe.each(testModels())('generate/stream on $name', ({ dir }) => {
+  let model: Model;
+  beforeAll(async () => {
+    model = await Model.load(dir, { threads: 1 });
+  });
+  afterAll(() => model.dispose());
+
+  it('generates greedily and reproducibly from text or ids, bounded by maxTokens', async () => {
+    const a = await model.generate(PROMPT_TEXT, { maxTokens: 12 });
+    const b = await model.generate(new Int32Array(PROMPT_IDS), { maxTokens: 12 });
+    expect(a.promptTokens).toBe(PROMPT_IDS.length);
+    expect(Array.from(b.tokens)).toEqual(Array.from(a.tokens));
+    expect(b.text).toBe(a.text);
+    expect(a.completionTokens).toBe(a.tokens.length);
+    expect(a.completionTokens).toBeLessThanOrEqual(12);
+    if (a.finishReason === 'length') expect(a.completionTokens).toBe(12);
+    expect(a.text).toBe(model.tokenizer.decode(a.tokens));
+  });
+
+  it('streams the same text generate returns, and reports the result', async () => {
+    const expected = await model.generate(PROMPT_IDS, { maxTokens: 20 });
+    const stream = model.stream(PROMPT_IDS, { maxTokens: 20 });
+    const chunks: string[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    const result = await stream.result;
+    expect(chunks.join('')).toBe(expected.text);
+    expect(result.text).toBe(expected.text);
+    expect(Array.from(result.tokens)).toEqual(Array.from(expected.tokens));
+  });
+
+  it('cuts text and tokens at the first stop string', async () => {
+    const full = await model.generate(PROMPT_IDS, { maxTokens: 30 });
+    // A stop string taken from the middle of the greedy output: generation must end right before it.
+    const pieces = Array.from(full.tokens, (t) => model.tokenizer.decode([t]));
+    const k = pieces.findIndex((p, i) => i >= 3 && p.trim().length > 0);
+    const stop = pieces[k];
+    const cut = full.text.indexOf(stop);
+    const stream = model.stream(PROMPT_IDS, { maxTokens: 30, stop: [stop] });
+    let streamed = '';
+    for await (const chunk of stream) streamed += chunk;
+    const result = await stream.result;
+    expect(result.finishReason).toBe('stop');
+    expect(result.text).toBe(full.text.slice(0, cut));
+    expect(streamed).toBe(result.text);
+    expect(model.tokenizer.decode(result.tokens)).toBe(result.text);
+  });
+
+  it('samples with a seed reproducibly', async () => {
+    const opts = { maxTokens: 10, temperature: 0.9, topK: 50, topP: 0.95, seed: 7 };
+    const a = await model.generate(PROMPT_IDS, opts);
+    const b = await model.generate(PROMPT_IDS, opts);
+    expect(Array.from(b.tokens)).toEqual(Array.from(a.tokens));
+  });
+
+  it('runs beam search (num_beams 4)', async () => {
+    const r = await model.generate(PROMPT_IDS, { maxTokens: 8, searchOptions: { num_beams: 4 } });
+    expect(r.completionTokens).toBeGreaterThan(0);
+    expect(r.text).toBe(model.tokenizer.decode(r.tokens));
+
+    using params = new GeneratorParams(model);
+    params.setSearchOptions({ max_length: PROMPT_IDS.length + 8, num_beams: 4, num_return_sequences: 2 });
+    using gen = await Generator.create(model, params);
+    await gen.appendTokens(PROMPT_IDS);
+    while (!gen.isDone()) await gen.generateNextToken();
+    expect(Array.from(gen.getSequence(0).subarray(0, PROMPT_IDS.length))).toEqual(PROMPT_IDS);
+    expect(gen.getSequence(1).length).toBeGreaterThan(PROMPT_IDS.length);
+    expect(() => gen.getSequence(2)).toThrow(ValidationError);
+  });
+
+  it('keeps the event loop ticking during a 200-token generation', async () => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const started = ticks;
+    const r = await model.generate(PROMPT_IDS, { maxTokens: 200, searchOptions: { min_length: PROMPT_IDS.length + 200 } });
+    clearInterval(timer);
+    expect(r.completionTokens).toBe(200);
+    // A blocked loop would show no ticks at all while the native thread works.
+    expect(ticks - started).toBeGreaterThan(0);
+  });
+
+  it('stops a running stream within one token on abort, and the model still works afterwards', async () => {
+    const controller = new AbortController();
+    const stream = model.stream(PROMPT_IDS, {
+      maxTokens: 400,
+      signal: controller.signal,
+      searchOptions: { min_length: PROMPT_IDS.length + 400 },
+    });
+    let seen = 0;
+    for await (const chunk of stream) {
+      seen += chunk.length;
+      if (seen > 0) controller.abort();
+    }
+    const result = await stream.result;
+    expect(result.finishReason).toBe('abort');
+    expect(result.completionTokens).toBeLessThan(400);
+    expect(result.text.length).toBe(seen);
+    const again = await model.generate(PROMPT_IDS, { maxTokens: 5 });
+    expect(again.completionTokens).toBeGreaterThan(0);
+  });
+
+  it('returns at once with finishReason abort for an already aborted signal', async () => {
+    const r = await model.generate(PROMPT_IDS, { maxTokens: 50, signal: AbortSignal.abort() });
+    expect(r).toMatchObject({ finishReason: 'abort', completionTokens: 0, text: '' });
+  });
+
+  it('stops when the consumer leaves the stream early', async () => {
+    const stream = model.stream(PROMPT_IDS, { maxTokens: 300, searchOptions: { min_length: PROMPT_IDS.length + 300 } });
+    for await (const _ of stream) break;
+    const result = await stream.result;
+    expect(result.finishReason).toBe('abort');
+    expect(result.completionTokens).toBeLessThan(300);
+  });
+
+  it('rejects invalid options with a ValidationError that names the problem', async () => {
+    await expect(model.generate(PROMPT_IDS, { maxTokns: 3 } as never)).rejects.toThrow(/did you mean 'maxTokens'/);
+    await expect(model.generate(PROMPT_IDS, { searchOptions: { num_beam: 2 } } as never)).rejects.toThrow(
+      /unknown search option 'num_beam' \(did you mean 'num_beams'\?\)/,
+    );
+    await expect(model.generate(PROMPT_IDS, { temperature: -1 })).rejects.toBeInstanceOf(ValidationError);
+    await expect(model.generate(PROMPT_IDS, { searchOptions: { num_beams: 64 } })).rejects.toThrow(/num_beams/);
+    await expect(model.generate([], {})).rejects.toThrow(/prompt is empty/);
+    await expect(model.generate([model.vocabSize!], {})).rejects.toThrow(/outside the vocabulary/);
+    await expect(model.generate(PROMPT_IDS, { searchOptions: { batch_size: 2 } })).rejects.toThrow(/one prompt/);
+    // The process and the model are fine afterwards.
+    expect((await model.generate(PROMPT_IDS, { maxTokens: 2 })).completionTokens).toBeGreaterThan(0);
+  });
+});
