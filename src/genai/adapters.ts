@@ -11,7 +11,7 @@ export class Adapters {
   }
 
   /** Loads an adapter file (.onnx_adapter) under `name` (off the JS thread). */
-  loadAdapter(file: string, name: string): Promise<void> {
+  async loadAdapter(file: string, name: string): Promise<void> {
     return this.native.loadAdapter(file, name);
   }
 

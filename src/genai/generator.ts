@@ -4,9 +4,10 @@ import type { GeneratorParams } from './generator-params.js';
 import type { Model } from './model.js';
 
 /**
- * Stepwise generation (ORT-GenAI's `og.Generator`). Calls that run the model return Promises and run off the JS
- * thread; the others are synchronous. Calls on one Generator are serialised: a synchronous call while an async one
- * is still running throws a GenAIError instead of blocking.
+ * Stepwise generation (ORT-GenAI's `og.Generator`). Calls that run the model return Promises (which also carry
+ * argument and use-after-dispose errors) and run off the JS thread; the others are synchronous. Calls on one
+ * Generator are serialised: a synchronous call while an async one is still running throws a GenAIError instead of
+ * blocking.
  */
 export class Generator {
   /** @internal */
@@ -21,16 +22,16 @@ export class Generator {
   }
 
   /** Appends prompt tokens (batch_size × length, row-major) and runs the prefill. */
-  appendTokens(tokens: Int32Array | number[]): Promise<void> {
+  async appendTokens(tokens: Int32Array | number[]): Promise<void> {
     return this.native.appendTokens(tokens);
   }
 
   /** One sequence per batch entry, of any lengths; the library pads them. */
-  appendTokenSequences(sequences: (Int32Array | number[])[]): Promise<void> {
+  async appendTokenSequences(sequences: (Int32Array | number[])[]): Promise<void> {
     return this.native.appendTokenSequences(sequences);
   }
 
-  generateNextToken(): Promise<void> {
+  async generateNextToken(): Promise<void> {
     return this.native.generateNextToken();
   }
 

@@ -54,7 +54,7 @@ export class Tokenizer {
   }
 
   /** Encodes several texts off the JS thread; one unpadded Int32Array per text. */
-  encodeBatch(texts: string[]): Promise<Int32Array[]> {
+  async encodeBatch(texts: string[]): Promise<Int32Array[]> {
     return this.native.encodeBatch(texts);
   }
 
