@@ -1,9 +1,8 @@
 /**
  * YAML as MLflow reads and writes it.
  *
- * Reading uses the `yaml` package with PyYAML's YAML 1.1 resolvers (`yes`/`on` booleans, `0o`-less
- * octals, ...), except that unquoted timestamps stay strings: MLflow never writes them, and turning them
- * into `Date`s would lose microseconds.
+ * Reading uses the `yaml` package with PyYAML's own scalar resolvers plugged in (below), so plain
+ * scalars get the types `yaml.safe_load` gives them.
  *
  * Writing reproduces `yaml.safe_dump(data, default_flow_style=False[, sort_keys=False])` byte for byte.
  * This is a port of the parts of PyYAML's emitter that JSON-like data reaches (analyze_scalar,
@@ -21,15 +20,83 @@ export interface DumpYamlOptions {
   sortKeys?: boolean;
 }
 
-const TIMESTAMP_TAGS = new Set(['tag:yaml.org,2002:timestamp']);
+// PyYAML's implicit resolvers (resolver.py, YAML 1.1). Reading uses them to type plain scalars exactly
+// as `safe_load` does (the yaml package's own 1.1 schema also reads `y`/`n` as booleans and `1e5` as a
+// number; PyYAML does not). Writing uses them to quote strings that would otherwise read back as
+// another type. Python's `$` also matches before a final newline. Timestamps stay strings on read:
+// MLflow never writes them unquoted, and Dates would lose the microseconds.
+const BOOL_RE = /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)\n?$/;
+const FLOAT_RE = /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\n?$/;
+const INT_RE = /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)\n?$/;
+const NULL_RE = /^(?:~|null|Null|NULL|)\n?$/;
+const IMPLICIT_RESOLVERS: readonly RegExp[] = [
+  BOOL_RE,
+  FLOAT_RE,
+  INT_RE,
+  /^(?:<<)\n?$/,
+  NULL_RE,
+  /^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)\n?$/,
+  /^(?:=)\n?$/,
+];
+
+/** Base-60 `a:b:c` (PyYAML's sexagesimal ints and floats). */
+function sexagesimal(text: string): number {
+  return text.split(':').reduce((acc, part) => acc * 60 + Number(part), 0);
+}
+
+/** PyYAML `construct_yaml_int`; integers beyond 2^53 become bigints so that they survive a round trip. */
+function resolveInt(source: string): number | bigint {
+  let text = source.replaceAll('_', '');
+  let sign = 1n;
+  if (text[0] === '-' || text[0] === '+') {
+    if (text[0] === '-') sign = -1n;
+    text = text.slice(1);
+  }
+  let value: bigint;
+  if (text === '0') value = 0n;
+  else if (text.startsWith('0b')) value = BigInt(text);
+  else if (text.startsWith('0x')) value = BigInt(text);
+  else if (text[0] === '0') value = BigInt(`0o${text.slice(1)}`);
+  else if (text.includes(':')) return Number(sign) * sexagesimal(text);
+  else value = BigInt(text);
+  const result = sign * value;
+  return result <= BigInt(Number.MAX_SAFE_INTEGER) && result >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(result) : result;
+}
+
+/** PyYAML `construct_yaml_float`. */
+function resolveFloat(source: string): number {
+  const text = source.replaceAll('_', '').toLowerCase();
+  const sign = text[0] === '-' ? -1 : 1;
+  const body = text.replace(/^[-+]/, '');
+  if (body === '.inf') return sign * Infinity;
+  if (body === '.nan') return NaN;
+  if (body.includes(':')) return sign * sexagesimal(body);
+  return sign * Number(body);
+}
+
+const PYYAML_SCALAR_TAGS = [
+  { tag: 'tag:yaml.org,2002:null', default: true, test: NULL_RE, resolve: () => null,
+    identify: (v: unknown) => v === null },
+  { tag: 'tag:yaml.org,2002:bool', default: true, test: BOOL_RE, resolve: (s: string) => /^(?:yes|true|on)$/i.test(s),
+    identify: (v: unknown) => typeof v === 'boolean' },
+  { tag: 'tag:yaml.org,2002:int', default: true, test: INT_RE, resolve: resolveInt,
+    identify: (v: unknown) => typeof v === 'bigint' || Number.isInteger(v) },
+  { tag: 'tag:yaml.org,2002:float', default: true, test: FLOAT_RE, resolve: resolveFloat,
+    identify: (v: unknown) => typeof v === 'number' },
+];
+const REPLACED_TAGS = new Set([...PYYAML_SCALAR_TAGS.map((t) => t.tag), 'tag:yaml.org,2002:timestamp']);
 
 /** Parse YAML like `yaml.safe_load`. Throws MlflowException (INVALID_PARAMETER_VALUE) on bad YAML. */
 export function loadYaml(text: string, source = 'YAML document'): unknown {
   try {
     return YAML.parse(text, {
       schema: 'yaml-1.1',
-      customTags: (tags) => tags.filter((t) => !(typeof t === 'object' && TIMESTAMP_TAGS.has(t.tag))),
+      customTags: (tags) => [
+        ...PYYAML_SCALAR_TAGS,
+        ...tags.filter((t) => !(typeof t === 'object' && REPLACED_TAGS.has(t.tag))),
+      ],
       uniqueKeys: false, // PyYAML keeps the last of duplicated keys
+      intAsBigInt: false,
       prettyErrors: true,
     });
   } catch (error) {
@@ -38,18 +105,6 @@ export function loadYaml(text: string, source = 'YAML document'): unknown {
     });
   }
 }
-
-// PyYAML's implicit resolvers (resolver.py, YAML 1.1). A string matching one of them must be quoted so
-// that it reads back as a string. Python's `$` also matches before a final newline.
-const IMPLICIT_RESOLVERS: readonly RegExp[] = [
-  /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)\n?$/,
-  /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\n?$/,
-  /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)\n?$/,
-  /^(?:<<)\n?$/,
-  /^(?:~|null|Null|NULL|)\n?$/,
-  /^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?|[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:[Tt]|[ \t]+)[0-9][0-9]?:[0-9][0-9]:[0-9][0-9](?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)\n?$/,
-  /^(?:=)\n?$/,
-];
 
 const BEST_WIDTH = 80;
 const BEST_INDENT = 2;
