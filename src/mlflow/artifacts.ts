@@ -65,7 +65,7 @@ export async function resolveModelPath(root: string, rel: unknown, what: string)
 }
 
 /** `context.artifacts`: name → absolute path, from a flavor's `artifacts` entry (§2.3); `{}` when none. */
-export async function resolveArtifacts(root: string, artifacts: Record<string, ArtifactEntry> | undefined): Promise<Record<string, string>> {
+export async function resolveArtifacts(root: string, artifacts: Record<string, { path: string }> | undefined): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const [name, entry] of Object.entries(artifacts ?? {})) {
     out[name] = await resolveModelPath(root, entry.path, `artifact '${name}'`);

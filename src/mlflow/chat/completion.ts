@@ -1,0 +1,190 @@
+import { randomUUID } from 'node:crypto';
+import { AbortError } from '../../errors.js';
+import type { GenerateOptions, GenerateResult, Model } from '../../genai/index.js';
+import type {
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionRequest,
+  CompletionRequest,
+  FinishReason,
+  GenerationConfig,
+  ResponseFormat,
+  TextCompletion,
+  TextCompletionChunk,
+  Usage,
+} from './schemas.js';
+
+/**
+ * OpenAI chat/completions responses produced with an ORT-GenAI model. Precedence of settings, as in
+ * MLflow's transformers flavor: request fields > the model config > ORT-GenAI's defaults
+ * (genai_config.json search options). `n` choices are generated one after another from the same prompt;
+ * with a `seed`, choice i uses `seed + i`, so choices differ yet replay exactly.
+ */
+
+type Request = ChatCompletionRequest | CompletionRequest;
+
+export interface CompletionContext {
+  model: Model;
+  config: GenerationConfig;
+  /** The `model` field of responses (the saved model's name). */
+  modelName: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * `response_format` as ORT-GenAI guidance. Unless the schema says otherwise (`x-guidance`), JSON is
+ * constrained to compact whitespace: with flexible whitespace a weak model can spend its whole token
+ * budget on blanks and never close the object.
+ */
+function guidance(format: ResponseFormat | null | undefined): GenerateOptions['guidance'] {
+  if (!format || format.type === 'text') return undefined;
+  const schema = format.type === 'json_object' ? { type: 'object' } : format.json_schema.schema;
+  const data = 'x-guidance' in schema ? schema : { ...schema, 'x-guidance': { whitespace_flexible: false } };
+  return { type: 'json_schema', data: JSON.stringify(data) };
+}
+
+/** The generate options for one request; `stop` and every sampling field follow request > config. */
+export function generateOptions(request: Partial<Request>, config: GenerationConfig, signal?: AbortSignal): GenerateOptions {
+  const pick = <K extends keyof GenerationConfig & keyof Request>(key: K) => request[key] ?? config[key] ?? undefined;
+  const temperature = pick('temperature');
+  const stop = pick('stop');
+  const options: GenerateOptions = {
+    maxTokens: request.max_completion_tokens ?? request.max_tokens ?? config.max_tokens ?? config.max_new_tokens ?? undefined,
+    temperature,
+    topP: pick('top_p'),
+    topK: pick('top_k'),
+    seed: pick('seed'),
+    repetitionPenalty: config.repetition_penalty ?? undefined,
+    // Sampling is what a temperature asks for; 0 means greedy, as with OpenAI.
+    doSample: config.do_sample ?? (temperature == null ? undefined : temperature > 0),
+    stop: stop == null ? undefined : typeof stop === 'string' ? [stop] : stop,
+    guidance: guidance(request.response_format),
+    signal,
+  };
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as GenerateOptions;
+}
+
+function choiceCount(request: Partial<Request>, config: GenerationConfig): number {
+  return request.n ?? config.n ?? 1;
+}
+
+function withSeed(options: GenerateOptions, index: number): GenerateOptions {
+  return options.seed === undefined ? options : { ...options, seed: options.seed + index };
+}
+
+function finishReason(result: GenerateResult, signal?: AbortSignal): FinishReason {
+  if (result.finishReason === 'abort') throw new AbortError('The completion was aborted', { cause: signal?.reason });
+  return result.finishReason;
+}
+
+/** The chat template of the model's tokenizer, with the assistant turn opened. */
+export function chatPrompt(model: Model, request: ChatCompletionRequest): string {
+  const messages = request.messages.map((m) => ({ role: m.role, content: m.content ?? '' }));
+  const tools = request.tools?.length ? JSON.stringify(request.tools) : undefined;
+  return model.tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true, ...(tools ? { tools } : {}) });
+}
+
+async function generateChoices(ctx: CompletionContext, prompt: string, request: Partial<Request>) {
+  const options = generateOptions(request, ctx.config, ctx.signal);
+  const results: GenerateResult[] = [];
+  for (let i = 0; i < choiceCount(request, ctx.config); i++) results.push(await ctx.model.generate(prompt, withSeed(options, i)));
+  const completion = results.reduce((sum, r) => sum + r.completionTokens, 0);
+  const usage: Usage = { prompt_tokens: results[0].promptTokens, completion_tokens: completion, total_tokens: results[0].promptTokens + completion };
+  return { results, usage };
+}
+
+const header = (prefix: string, modelName: string) => ({
+  id: `${prefix}-${randomUUID().replaceAll('-', '')}`,
+  created: Math.floor(Date.now() / 1000),
+  model: modelName,
+});
+
+export async function createChatCompletion(ctx: CompletionContext, request: ChatCompletionRequest): Promise<ChatCompletion> {
+  const { results, usage } = await generateChoices(ctx, chatPrompt(ctx.model, request), request);
+  return {
+    ...header('chatcmpl', ctx.modelName),
+    object: 'chat.completion',
+    choices: results.map((r, index) => ({
+      index,
+      message: { role: 'assistant', content: r.text },
+      finish_reason: finishReason(r, ctx.signal),
+    })),
+    usage,
+  };
+}
+
+export async function createTextCompletion(ctx: CompletionContext, request: CompletionRequest): Promise<TextCompletion> {
+  const { results, usage } = await generateChoices(ctx, request.prompt, request);
+  return {
+    ...header('cmpl', ctx.modelName),
+    object: 'text_completion',
+    choices: results.map((r, index) => ({ index, text: r.text, finish_reason: finishReason(r, ctx.signal) })),
+    usage,
+  };
+}
+
+type StreamEvent =
+  | { kind: 'start'; index: number }
+  | { kind: 'text'; index: number; text: string }
+  | { kind: 'finish'; index: number; reason: FinishReason }
+  | { kind: 'usage'; usage: Usage };
+
+/**
+ * The n choices of one prompt as events, choice after choice. Stopping the iteration early stops
+ * generation (the linked AbortController fires in `finally`).
+ */
+async function* streamChoices(ctx: CompletionContext, prompt: string, request: Partial<Request>): AsyncGenerator<StreamEvent> {
+  const controller = new AbortController();
+  const signal = ctx.signal ? AbortSignal.any([ctx.signal, controller.signal]) : controller.signal;
+  const options = generateOptions(request, ctx.config, signal);
+  let promptTokens = 0;
+  let completionTokens = 0;
+  try {
+    for (let index = 0; index < choiceCount(request, ctx.config); index++) {
+      const stream = ctx.model.stream(prompt, withSeed(options, index));
+      yield { kind: 'start', index };
+      for await (const text of stream) if (text !== '') yield { kind: 'text', index, text };
+      const result = await stream.result;
+      promptTokens = result.promptTokens;
+      completionTokens += result.completionTokens;
+      yield { kind: 'finish', index, reason: finishReason(result, ctx.signal) };
+    }
+    yield { kind: 'usage', usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens } };
+  } finally {
+    controller.abort();
+  }
+}
+
+/**
+ * `chat.completion.chunk`s as OpenAI streams them: per choice a role chunk, content chunks and a final
+ * chunk with `finish_reason`; then, if `stream_options.include_usage`, one chunk with `usage` and no
+ * choices.
+ */
+export async function* streamChatCompletion(ctx: CompletionContext, request: ChatCompletionRequest): AsyncGenerator<ChatCompletionChunk> {
+  const base = { ...header('chatcmpl', ctx.modelName), object: 'chat.completion.chunk' as const };
+  for await (const event of streamChoices(ctx, chatPrompt(ctx.model, request), request)) {
+    if (event.kind === 'usage') {
+      if (request.stream_options?.include_usage) yield { ...base, choices: [], usage: event.usage };
+      continue;
+    }
+    const [delta, finish]: [ChatCompletionChunk['choices'][0]['delta'], FinishReason | null] =
+      event.kind === 'start' ? [{ role: 'assistant', content: '' }, null] : event.kind === 'text' ? [{ content: event.text }, null] : [{}, event.reason];
+    yield { ...base, choices: [{ index: event.index, delta, finish_reason: finish }] };
+  }
+}
+
+/** The legacy completions stream: `text_completion` chunks with text, then one with `finish_reason` per choice. */
+export async function* streamTextCompletion(ctx: CompletionContext, request: CompletionRequest): AsyncGenerator<TextCompletionChunk> {
+  const base = { ...header('cmpl', ctx.modelName), object: 'text_completion' as const };
+  for await (const event of streamChoices(ctx, request.prompt, request)) {
+    if (event.kind === 'text') yield { ...base, choices: [{ index: event.index, text: event.text, finish_reason: null }] };
+    if (event.kind === 'finish') yield { ...base, choices: [{ index: event.index, text: '', finish_reason: event.reason }] };
+  }
+}
+
+/** Plain text generation (no task): the text, or AbortError when cancelled. */
+export async function generateText(ctx: CompletionContext, prompt: string): Promise<string> {
+  const result = await ctx.model.generate(prompt, generateOptions({}, ctx.config, ctx.signal));
+  finishReason(result, ctx.signal);
+  return result.text;
+}

@@ -1,0 +1,130 @@
+import { DisposedError } from '../../errors.js';
+import { MlflowException } from '../errors.js';
+import type { MLModel } from '../mlmodel.js';
+import { enforceInput, enforceParams } from '../signature/index.js';
+import { dumpYaml } from '../yaml.js';
+import type { PythonModel } from './python-model.js';
+
+/** Per-call options beyond MLflow's `(data, params)`: cancellation for servers and UIs. */
+export interface PredictOptions {
+  signal?: AbortSignal;
+}
+
+/** What a loader returns (MLflow's `_model_impl`). */
+export interface PyfuncImplementation {
+  predict(data: unknown, params: Record<string, unknown>, options: PredictOptions): Promise<unknown>;
+  predictStream?(data: unknown, params: Record<string, unknown>, options: PredictOptions): AsyncIterable<unknown>;
+  /**
+   * True when the implementation validates requests itself against a stricter superset of the signature
+   * (the chat task's OpenAI schema), so schema enforcement must not drop fields such as `response_format`.
+   */
+  readonly validatesInput?: boolean;
+  readonly pythonModel?: PythonModel<unknown, unknown, unknown>;
+  dispose(): Promise<void>;
+}
+
+function isColumnTable(value: unknown): value is Record<string, unknown[]> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every(Array.isArray);
+}
+
+/** `_convert_llm_input_data` + the single-input rule of MLflow's `predict_stream`. */
+function singleInput(data: unknown): unknown {
+  let rows: unknown[] | undefined;
+  if (isColumnTable(data)) {
+    const columns = Object.entries(data);
+    const count = columns.length === 0 ? 0 : columns[0][1].length;
+    rows = Array.from({ length: count }, (_, i) => Object.fromEntries(columns.map(([k, v]) => [k, v[i]])));
+  } else if (Array.isArray(data)) {
+    rows = data;
+  }
+  if (rows === undefined) return data;
+  if (rows.length !== 1) {
+    throw MlflowException.invalidParameterValue(`'predictStream' requires single input, but it got input data ${JSON.stringify(rows)}`);
+  }
+  return rows[0];
+}
+
+/**
+ * A loaded model (MLflow's `PyFuncModel`): `predict` enforces the signature, then calls the flavor's
+ * implementation. Owns native resources through its implementation: call `dispose()` (or use
+ * `await using`) when done.
+ */
+export class PyFuncModel {
+  readonly metadata: MLModel;
+  /** The effective model config: saved `config` overlaid with the load-time override (`{}` when none). */
+  readonly modelConfig: Readonly<Record<string, unknown>>;
+  readonly loaderModule: string;
+  /** The local model directory. */
+  readonly path: string;
+  #impl: PyfuncImplementation | undefined;
+
+  /** @internal Built by `loadModel`. */
+  constructor(metadata: MLModel, impl: PyfuncImplementation, dir: string, modelConfig: Record<string, unknown>, loaderModule: string) {
+    this.metadata = metadata;
+    this.#impl = impl;
+    this.path = dir;
+    this.modelConfig = Object.freeze({ ...modelConfig });
+    this.loaderModule = loaderModule;
+  }
+
+  #live(): PyfuncImplementation {
+    if (!this.#impl) throw new DisposedError('PyFuncModel');
+    return this.#impl;
+  }
+
+  /** True when the model can `predictStream`. */
+  get streamable(): boolean {
+    return typeof this.#live().predictStream === 'function';
+  }
+
+  #prepare(impl: PyfuncImplementation, data: unknown, params: unknown): { input: unknown; params: Record<string, unknown> } {
+    const signature = this.metadata.signature;
+    const input = signature?.inputs && !impl.validatesInput ? enforceInput(data, signature.inputs) : data;
+    return { input, params: enforceParams(params ?? {}, signature?.params) };
+  }
+
+  /** Enforce the signature and predict (`PyFuncModel.predict`). */
+  async predict(data: unknown, params?: Record<string, unknown>, options: PredictOptions = {}): Promise<unknown> {
+    const impl = this.#live();
+    const prepared = this.#prepare(impl, data, params);
+    return impl.predict(prepared.input, prepared.params, options);
+  }
+
+  /** Stream the prediction for a single input (`PyFuncModel.predict_stream`). */
+  async *predictStream(data: unknown, params?: Record<string, unknown>, options: PredictOptions = {}): AsyncGenerator<unknown> {
+    const impl = this.#live();
+    if (!impl.predictStream) throw new MlflowException('This model does not support predict_stream method.', 'NOT_IMPLEMENTED');
+    const prepared = this.#prepare(impl, data, params);
+    const input = impl.validatesInput ? prepared.input : singleInput(prepared.input);
+    yield* impl.predictStream(input, prepared.params, options);
+  }
+
+  /** The PythonModel behind this pyfunc (`unwrap_python_model`). */
+  unwrapPythonModel(): PythonModel<unknown, unknown, unknown> {
+    const model = this.#live().pythonModel;
+    if (!model) throw new MlflowException('Unable to retrieve base model object from pyfunc.');
+    return model;
+  }
+
+  /** Frees what the model loaded (native models, tokenizers). Later calls throw DisposedError. */
+  async dispose(): Promise<void> {
+    const impl = this.#impl;
+    this.#impl = undefined;
+    await impl?.dispose();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  /** MLflow's `__repr__`. */
+  toString(): string {
+    return dumpYaml({
+      'mlflow.pyfunc.loaded_model': {
+        run_id: this.metadata.runId ?? null,
+        artifact_path: this.metadata.artifactPath ?? null,
+        flavor: this.loaderModule,
+      },
+    });
+  }
+}
