@@ -1,7 +1,13 @@
 #include "runtime.h"
 
 #include <dlfcn.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cstring>
 #include <mutex>
 
 namespace oga {
@@ -24,21 +30,62 @@ std::string DlError() {
   return e ? e : "unknown dynamic loader error";
 }
 
-// ONNX Runtime's entry point, declared here so we need no ORT headers: OrtApiBase's second member returns the
-// version string.
-struct OrtApiBaseView {
-  const void* (*GetApi)(uint32_t version);
-  const char* (*GetVersionString)();
-};
+// Whether the ELF file at `path` exports `symbol`, read from its dynamic symbol table without loading it.
+// dlopen runs a library's static initializers, and ORT-GenAI's look for ONNX Runtime at once and abort the process
+// when it is absent, so a file has to prove what it is before we dlopen it.
+// Returns "" and sets *found, or an error message when the file is not a readable 64-bit ELF shared object.
+std::string ElfExports(const std::string& path, const char* symbol, bool* found) {
+  *found = false;
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "cannot open " + path + ": " + std::strerror(errno);
+  struct stat st;
+  if (fstat(fd, &st) != 0 || st.st_size < static_cast<off_t>(sizeof(Elf64_Ehdr))) {
+    close(fd);
+    return path + " is not a shared library (too small to be an ELF file)";
+  }
+  size_t size = static_cast<size_t>(st.st_size);
+  void* map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (map == MAP_FAILED) return "cannot read " + path + ": " + std::strerror(errno);
+  const auto* base = static_cast<const unsigned char*>(map);
+  auto in_file = [&](uint64_t off, uint64_t len) { return off <= size && len <= size - off; };
+  std::string err;
+  const auto* eh = reinterpret_cast<const Elf64_Ehdr*>(base);
+  if (std::memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64) {
+    err = path + " is not a shared library (not a 64-bit ELF file)";
+  } else if (eh->e_shentsize != sizeof(Elf64_Shdr) || !in_file(eh->e_shoff, uint64_t(eh->e_shnum) * sizeof(Elf64_Shdr))) {
+    err = path + " has a damaged ELF section table";
+  } else {
+    const auto* sections = reinterpret_cast<const Elf64_Shdr*>(base + eh->e_shoff);
+    for (size_t i = 0; i < eh->e_shnum && !*found; i++) {
+      const Elf64_Shdr& sym = sections[i];
+      if (sym.sh_type != SHT_DYNSYM || sym.sh_link >= eh->e_shnum) continue;
+      const Elf64_Shdr& str = sections[sym.sh_link];
+      if (!in_file(sym.sh_offset, sym.sh_size) || !in_file(str.sh_offset, str.sh_size)) continue;
+      const auto* syms = reinterpret_cast<const Elf64_Sym*>(base + sym.sh_offset);
+      const char* names = reinterpret_cast<const char*>(base + str.sh_offset);
+      size_t name_len = std::strlen(symbol);
+      for (size_t k = 0; k < sym.sh_size / sizeof(Elf64_Sym); k++) {
+        const Elf64_Sym& s = syms[k];
+        if (s.st_shndx == SHN_UNDEF || s.st_name + name_len >= str.sh_size) continue;
+        if (std::memcmp(names + s.st_name, symbol, name_len + 1) == 0) {
+          *found = true;
+          break;
+        }
+      }
+    }
+  }
+  munmap(map, size);
+  return err;
+}
 
 std::string LoadOrt(const std::string& path) {
+  bool exported = false;
+  std::string err = ElfExports(path, "OrtGetApiBase", &exported);
+  if (!err.empty()) return "could not load ONNX Runtime: " + err;
+  if (!exported) return path + " is not an ONNX Runtime library (it does not export OrtGetApiBase)";
   void* ort = dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
   if (!ort) return "could not load ONNX Runtime from " + path + ": " + DlError();
-  auto get_api_base = reinterpret_cast<const OrtApiBaseView* (*)()>(dlsym(ort, "OrtGetApiBase"));
-  if (!get_api_base) {
-    dlclose(ort);
-    return path + " is not an ONNX Runtime library (it has no OrtGetApiBase symbol)";
-  }
   if (!dlopen(kOrtSoname, RTLD_NOW | RTLD_NOLOAD)) {
     dlclose(ort);
     return "ONNX Runtime at " + path + " was loaded, but ORT-GenAI looks for it as '" + kOrtSoname +
@@ -49,6 +96,13 @@ std::string LoadOrt(const std::string& path) {
 }
 
 std::string LoadGenAI(const std::string& path) {
+  bool exported = false;
+  std::string err = ElfExports(path, "OgaCreateModel", &exported);
+  if (!err.empty()) return "could not load ORT-GenAI: " + err;
+  if (!exported) {
+    return "wrong ORT-GenAI library at " + path +
+           ": it does not export OgaCreateModel (this package needs ONNX Runtime GenAI 0.15.x)";
+  }
   void* genai = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!genai) return "could not load ORT-GenAI from " + path + ": " + DlError();
   Api table;
