@@ -23,7 +23,7 @@ export const BUILDER_VERSION = 1;
 export const DEFAULT_SEED = 42;
 export const MODEL_FILENAME = 'model.onnx';
 /** Measured generation + write throughput on a 2-core CI machine, for the up-front time estimate. */
-const BYTES_PER_SECOND = 150e6;
+const BYTES_PER_SECOND = 100e6;
 
 export interface ModelPlan {
   preset: PresetName;

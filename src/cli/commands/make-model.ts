@@ -1,0 +1,96 @@
+import { parseArgs } from 'node:util';
+import { ValidationError } from '../../errors.js';
+import { type BuildEvent, DEFAULT_SEED, PRESETS, PRESET_NAMES, buildModel, formatBytes } from '../../modelbuilder/index.js';
+
+export const summary = 'write an ORT-GenAI model folder (ONNX + genai_config + tokenizer) from a preset';
+
+const HELP = `usage: ortgenai make-model --preset <name> --out <dir> [--seed N] [--force]
+
+Presets:
+${PRESET_NAMES.map((n) => `  ${n.padEnd(20)}${PRESETS[n].description}`).join('\n')}
+
+Options:
+  --preset <name>   which model to build (required)
+  --out <dir>       output folder, created if missing (required)
+  --seed <N>        weight seed, default ${DEFAULT_SEED}; same seed, same weights
+  --force           overwrite the model files in a non-empty folder`;
+
+export async function run(argv: string[]): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        preset: { type: 'string' },
+        out: { type: 'string' },
+        seed: { type: 'string' },
+        force: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new ValidationError(`${(err as Error).message}\n\n${HELP}`, [], { cause: err });
+  }
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  if (!values.preset || !values.out) throw new ValidationError(`--preset and --out are required\n\n${HELP}`);
+  const seed = values.seed === undefined ? undefined : Number(values.seed);
+  if (seed !== undefined && !/^\d+$/.test(values.seed!)) throw new ValidationError(`--seed must be a non-negative integer, got '${values.seed}'`);
+
+  const progress = new ProgressBar();
+  const built = await buildModel({
+    preset: values.preset,
+    outDir: values.out,
+    seed,
+    force: values.force,
+    onProgress: (e) => progress.update(e),
+  });
+  progress.finish();
+  console.log(`wrote ${built.preset} to ${built.dir}`);
+}
+
+/** Plan line up front, then a bar on a terminal (or a line per 10% in CI logs). */
+class ProgressBar {
+  private readonly tty = process.stderr.isTTY === true;
+  private started = 0;
+  private lastDecile = -1;
+  private total = 0;
+
+  update(e: BuildEvent): void {
+    if (e.type === 'plan') {
+      this.started = performance.now();
+      this.total = e.weightBytes;
+      const params = e.parameterCount >= 1e9 ? `${(e.parameterCount / 1e9).toFixed(2)}B` : `${(e.parameterCount / 1e6).toFixed(1)}M`;
+      process.stderr.write(
+        `${e.preset}: ${params} parameters, vocab ${e.spec.vocabSize}, ${e.spec.numHiddenLayers} layers, seed ${e.seed}\n` +
+          `needs ${formatBytes(e.weightBytes)} of disk${e.externalData ? ' (model.onnx.data)' : ''}, about ${formatSeconds(e.estimatedSeconds)}\n`,
+      );
+      return;
+    }
+    const fraction = e.totalBytes ? e.bytesWritten / e.totalBytes : 1;
+    if (this.tty) {
+      const width = 30;
+      const filled = Math.round(fraction * width);
+      process.stderr.write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${formatBytes(e.bytesWritten)}`);
+    } else {
+      const decile = Math.floor(fraction * 10);
+      if (decile > this.lastDecile) {
+        this.lastDecile = decile;
+        process.stderr.write(`${decile * 10}% (${formatBytes(e.bytesWritten)} of ${formatBytes(e.totalBytes)})\n`);
+      }
+    }
+  }
+
+  finish(): void {
+    if (this.tty && this.total) process.stderr.write('\n');
+    process.stderr.write(`done in ${formatSeconds((performance.now() - this.started) / 1000)}\n`);
+  }
+}
+
+function formatSeconds(s: number): string {
+  return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}

@@ -1,0 +1,76 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../src/cli/commands/make-model.js';
+import { ValidationError } from '../../src/errors.js';
+import { buildModel } from '../../src/modelbuilder/index.js';
+import { repoRoot } from '../helpers/fixtures.js';
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'ortgenai-make-model-'));
+});
+afterAll(() => rm(tmp, { recursive: true, force: true }));
+
+describe('make-model', () => {
+  it('rejects an unknown preset and names the valid ones', async () => {
+    const err = await run(['--preset', 'gpt-5', '--out', path.join(tmp, 'x')]).catch((e) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err.message).toMatch(/unknown preset 'gpt-5'.*tiny-deterministic, tiny-random, small, phi3-mini/);
+  });
+
+  it('rejects an output folder that cannot be created', async () => {
+    const file = path.join(tmp, 'a-file');
+    await writeFile(file, 'not a folder');
+    const err = await run(['--preset', 'tiny-deterministic', '--out', path.join(file, 'model')]).catch((e) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err.message).toMatch(/output folder .*a-file.model is not writable/);
+  });
+
+  it('refuses to write into a non-empty folder unless forced', async () => {
+    const out = path.join(tmp, 'busy');
+    await run(['--preset', 'tiny-deterministic', '--out', out]);
+    const err = await run(['--preset', 'tiny-deterministic', '--out', out]).catch((e) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect(err.message).toMatch(/not empty.*--force/);
+    await run(['--preset', 'tiny-deterministic', '--out', out, '--force']);
+    expect((await readdir(out)).sort()).toEqual(['genai_config.json', 'model.onnx', 'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json']);
+  });
+
+  it('rejects bad flags', async () => {
+    await expect(run(['--preset', 'tiny-random'])).rejects.toThrow(ValidationError);
+    await expect(run(['--preset', 'tiny-random', '--out', tmp, '--seed', '1.5'])).rejects.toThrow(/--seed must be a non-negative integer/);
+    await expect(run(['--preset', 'tiny-random', '--out', tmp, '--bogus'])).rejects.toThrow(ValidationError);
+  });
+
+  it('is deterministic in the seed', async () => {
+    const build = async (name: string, seed: number) => {
+      const built = await buildModel({ preset: 'tiny-random', outDir: path.join(tmp, name), seed });
+      return readFile(path.join(built.dir, 'model.onnx'));
+    };
+    const [a, b, c] = await Promise.all([build('s1', 7), build('s2', 7), build('s3', 8)]);
+    expect(a.equals(b)).toBe(true);
+    expect(a.equals(c)).toBe(false);
+  });
+
+  it('exits non-zero with the message when run as a process', async () => {
+    const cli = path.join(repoRoot, 'src/cli/index.ts');
+    const err = await promisify(execFile)(process.execPath, ['--import', 'tsx', cli, 'make-model', '--preset', 'nope', '--out', tmp], { cwd: repoRoot })
+      .catch((e) => e);
+    expect(err.code).toBe(1);
+    expect(err.stderr).toContain("ortgenai make-model: invalid model build options: unknown preset 'nope'");
+  });
+
+  it('prints the plan and progress when it builds', async () => {
+    const cli = path.join(repoRoot, 'src/cli/index.ts');
+    const { stderr, stdout } = await promisify(execFile)(
+      process.execPath, ['--import', 'tsx', cli, 'make-model', '--preset', 'tiny-random', '--out', path.join(tmp, 'cli')], { cwd: repoRoot });
+    expect(stderr).toMatch(/tiny-random: \d+\.\dM parameters, vocab \d+, 2 layers, seed 42/);
+    expect(stderr).toMatch(/needs [\d.]+ MB of disk, about/);
+    expect(stderr).toContain('100%');
+    expect(stdout).toContain(`wrote tiny-random to ${path.join(tmp, 'cli')}`);
+  });
+});
