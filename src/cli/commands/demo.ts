@@ -63,7 +63,7 @@ export async function run(argv: string[]): Promise<void> {
     console.log(`2. saved an MLflow llm/v1/chat model: ${mlflowDir}`);
 
     await using model = await pyfunc.loadModel(mlflowDir);
-    const inputs = model.metadata.signature?.inputs?.inputNames.join(', ');
+    const inputs = model.metadata.signature?.inputs?.inputNames().join(', ');
     console.log(`3. loaded it back with pyfunc.loadModel; signature inputs: ${inputs}`);
 
     const request = { messages: [{ role: 'user', content: values.question }] };
