@@ -77,13 +77,17 @@ def _truncate_at_stop(text, stops):
 
 
 def _guidance(response_format):
+    """The JSON schema for guidance; compact whitespace unless the schema sets ``x-guidance`` (as in Node)."""
     if not response_format or response_format.get("type") in (None, "text"):
         return None
     if response_format["type"] == "json_object":
-        return json.dumps({"type": "object"})
-    schema = (response_format.get("json_schema") or {}).get("schema")
-    if schema is None:
-        raise ValueError("response_format.json_schema.schema is required for type 'json_schema'")
+        schema = {"type": "object"}
+    else:
+        schema = (response_format.get("json_schema") or {}).get("schema")
+        if schema is None:
+            raise ValueError("response_format.json_schema.schema is required for type 'json_schema'")
+    if "x-guidance" not in schema:
+        schema = dict(schema, **{"x-guidance": {"whitespace_flexible": False}})
     return json.dumps(schema)
 
 
