@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { ValidationError } from '../../errors.js';
+import { parseCommandArgs } from '../args.js';
 import { type BuildEvent, DEFAULT_SEED, PRESETS, PRESET_NAMES, buildModel, formatBytes } from '../../modelbuilder/index.js';
 
 export const summary = 'write an ORT-GenAI model folder (ONNX + genai_config + tokenizer) from a preset';
@@ -16,36 +16,23 @@ Options:
   --force           overwrite the model files in a non-empty folder`;
 
 export async function run(argv: string[]): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        preset: { type: 'string' },
-        out: { type: 'string' },
-        seed: { type: 'string' },
-        force: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new ValidationError(`${(err as Error).message}\n\n${HELP}`, [], { cause: err });
-  }
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
+  const values = parseCommandArgs(argv, {
+    preset: { type: 'string' },
+    out: { type: 'string' },
+    seed: { type: 'string' },
+    force: { type: 'boolean', default: false },
+  }, HELP);
+  if (!values) return;
   if (!values.preset || !values.out) throw new ValidationError(`--preset and --out are required\n\n${HELP}`);
-  const seed = values.seed === undefined ? undefined : Number(values.seed);
-  if (seed !== undefined && !/^\d+$/.test(values.seed!)) throw new ValidationError(`--seed must be a non-negative integer, got '${values.seed}'`);
+  if (values.seed !== undefined && !/^\d+$/.test(values.seed)) {
+    throw new ValidationError(`--seed must be a non-negative integer, got '${values.seed}'`);
+  }
 
   const progress = new ProgressBar();
   const built = await buildModel({
     preset: values.preset,
     outDir: values.out,
-    seed,
+    seed: values.seed === undefined ? undefined : Number(values.seed),
     force: values.force,
     onProgress: (e) => progress.update(e),
   });

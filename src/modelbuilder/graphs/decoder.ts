@@ -53,7 +53,7 @@ export function decoderGraph(d: DecoderDims, seed: number): GraphBuilder {
   const maskSum = g.op('ReduceSum', `${m}/ReduceSum`, [mask, g.int64([1])], { keepdims: 0 });
   const seqlensK = g.op('Cast', `${m}/Sub/Cast`, [g.op('Sub', `${m}/Sub`, [maskSum, g.int64([1])])], { to: INT32 });
   const totalLen = g.op('Cast', `${m}/Gather/Cast`, [
-    g.op('Gather', `${m}/Gather`, [g.op('Shape', `${m}/Shape`, [mask]), g.initializer(tensorFrom('/model/constants/INT64/1', 'int64', [], BigInt64Array.of(1n)))], { axis: 0 }),
+    g.op('Gather', `${m}/Gather`, [g.op('Shape', `${m}/Shape`, [mask]), g.int64(1)], { axis: 0 }),
   ], { to: INT32 });
   const [cos, sin] = rotaryCaches(g, d.contextLength, hs, d.ropeTheta);
 
@@ -64,12 +64,13 @@ export function decoderGraph(d: DecoderDims, seed: number): GraphBuilder {
 
   const norm = (name: string, weight: string, input: string, skip?: string, last = false): { out: string; residual: string } => {
     const gamma = g.initializer(randomFloatTensor(weight, [d.hiddenSize], seed, 0.1, 1));
-    const attrs = { epsilon: { float: d.rmsNormEps } };
+    const epsilon = { float: d.rmsNormEps };
     if (!skip) {
-      return { out: g.op('SimplifiedLayerNormalization', `${name}/SimplifiedLayerNorm`, [input, gamma], { axis: -1, epsilon: attrs.epsilon, stash_type: 1 }), residual: input };
+      const out = g.op('SimplifiedLayerNormalization', `${name}/SimplifiedLayerNorm`, [input, gamma], { axis: -1, epsilon, stash_type: 1 });
+      return { out, residual: input };
     }
-    const outs = last ? 1 : 4;
-    const [out, , , residual] = g.node('SkipSimplifiedLayerNormalization', `${name}/SkipLayerNorm`, [input, skip, gamma], attrs, { outputs: outs, domain: MS });
+    // Outputs: normed, mean, inv_std_var, input+skip (the residual the next block adds to).
+    const [out, , , residual] = g.node('SkipSimplifiedLayerNormalization', `${name}/SkipLayerNorm`, [input, skip, gamma], { epsilon }, { outputs: last ? 1 : 4, domain: MS });
     return { out, residual };
   };
   const matmul = (name: string, input: string, k: number, n: number, std: number, output?: string): string => {

@@ -41,11 +41,13 @@ export class GraphBuilder {
     return t.name;
   }
 
-  /** A shared int64 constant such as an axes list or a shape, named after its value. */
-  int64(values: number[]): string {
-    const name = `/model/constants/INT64/[${values.join(',')}]`;
+  /** A shared int64 constant (a scalar, or a list such as axes or a shape), named after its value. */
+  int64(value: number | number[]): string {
+    const values = typeof value === 'number' ? [value] : value;
+    const name = `/model/constants/INT64/${typeof value === 'number' ? value : `[${values.join(',')}]`}`;
     if (!this.names.has(name)) {
-      this.initializer(tensorFrom(name, 'int64', [values.length], BigInt64Array.from(values.map(BigInt))));
+      const dims = typeof value === 'number' ? [] : [values.length];
+      this.initializer(tensorFrom(name, 'int64', dims, BigInt64Array.from(values.map(BigInt))));
     }
     return name;
   }
