@@ -1,0 +1,116 @@
+import { parseArgs } from 'node:util';
+import { ValidationError } from '../../errors.js';
+import { serve } from '../../server/serve.js';
+import type { ResponseEvent } from '../../server/server.js';
+
+export const summary = "serve an MLflow model: MLflow's scoring protocol plus an OpenAI-compatible API for chat models";
+
+const HELP = `usage: ortgenai serve -m <model uri> [options]
+
+Serves one MLflow model over HTTP, like 'mlflow models serve':
+  GET /ping, /health, /version; POST /invocations (MLflow scoring protocol)
+  POST /v1/chat/completions, /v1/completions; GET /v1/models   (models with task llm/v1/chat or llm/v1/completions)
+
+Options:
+  -m, --model-uri <uri>      model folder, file:, runs:/ or models:/ URI (required)
+  -h, --host <host>          interface to listen on (default 127.0.0.1)
+  -p, --port <port>          port (default $MLFLOW_PORT or 5000; 0 picks a free one)
+  -t, --timeout <seconds>    per-request limit (default $MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT or 60);
+                             streams are limited until their first chunk only
+      --max-body <size>      largest request body, e.g. 1048576, 512kb, 1mb (default 1mb)
+      --concurrency <n>      predictions running at once (default 4)
+      --max-queue <n>        requests waiting for a slot before 503 (default 64)
+      --model-name <name>    model id on the OpenAI routes (default: the saved model's name)
+      --shutdown-timeout <s> on SIGINT/SIGTERM, how long in-flight requests may finish (default 10)
+  -q, --quiet                no access log on stderr
+      --help                 this text
+
+SIGINT/SIGTERM stop accepting connections, let in-flight requests finish (then abort them), dispose the
+model and exit; a second signal exits at once.`;
+
+function number(name: string, text: string | undefined, integer: boolean): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+    throw new ValidationError(`--${name} must be ${integer ? 'an integer' : 'a number'}, got '${text}'`);
+  }
+  return value;
+}
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      options: {
+        'model-uri': { type: 'string', short: 'm' },
+        host: { type: 'string', short: 'h' },
+        port: { type: 'string', short: 'p' },
+        timeout: { type: 'string', short: 't' },
+        'max-body': { type: 'string' },
+        concurrency: { type: 'string' },
+        'max-queue': { type: 'string' },
+        'model-name': { type: 'string' },
+        'shutdown-timeout': { type: 'string' },
+        quiet: { type: 'boolean', short: 'q', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (err) {
+    throw new ValidationError(`${(err as Error).message}\n\n${HELP}`, [], { cause: err });
+  }
+}
+
+export async function run(argv: string[]): Promise<void> {
+  const values = parse(argv);
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const uri = values['model-uri'];
+  if (!uri) throw new ValidationError(`-m/--model-uri is required\n\n${HELP}`);
+  const port = number('port', values.port ?? process.env.MLFLOW_PORT, true) ?? 5000;
+  if (port < 0 || port > 65535) throw new ValidationError(`--port must be between 0 and 65535, got ${port}`);
+  const maxBody = values['max-body'];
+
+  const server = await serve(uri, {
+    host: values.host ?? '127.0.0.1',
+    port,
+    timeout: number('timeout', values.timeout ?? process.env.MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT, false),
+    maxBodySize: maxBody !== undefined && /^\d+$/.test(maxBody) ? Number(maxBody) : maxBody,
+    concurrency: number('concurrency', values.concurrency, true),
+    maxQueue: number('max-queue', values['max-queue'], true),
+    modelName: values['model-name'],
+    shutdownTimeout: number('shutdown-timeout', values['shutdown-timeout'], false),
+  });
+  if (!values.quiet) {
+    server.on('response', (e: ResponseEvent) => {
+      const note = e.outcome === 'ok' || e.outcome === 'error' ? '' : ` (${e.outcome})`;
+      process.stderr.write(`${new Date().toISOString()} ${e.method} ${e.path} ${e.status} ${e.durationMs.toFixed(1)}ms${note}\n`);
+    });
+  }
+  server.on('internalError', (err: unknown) => process.stderr.write(`ortgenai serve: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));
+  const routes = server.task ? `, /v1/* for ${server.task}` : '';
+  console.log(`ortgenai serve: serving ${uri} as '${server.modelName}' at ${server.url} (/invocations${routes})`);
+
+  await new Promise<void>((resolve, reject) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        process.stderr.write(`ortgenai serve: ${signal} again, exiting now\n`);
+        process.exit(130);
+      }
+      stopping = true;
+      process.stderr.write(`ortgenai serve: ${signal}, shutting down (in-flight requests get ${server.options.shutdownTimeout} s)\n`);
+      server.close().then(() => {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        resolve();
+      }, reject);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  console.log('ortgenai serve: stopped');
+}

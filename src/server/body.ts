@@ -1,0 +1,64 @@
+import type { IncomingMessage } from 'node:http';
+import { OrtGenAIError } from '../errors.js';
+
+/** The request body is larger than the server accepts (HTTP 413). */
+export class PayloadTooLargeError extends OrtGenAIError {
+  readonly limit: number;
+  constructor(limit: number, size?: number) {
+    super(
+      `The request body${size === undefined ? '' : ` (${size} bytes)`} exceeds the server's limit of ${limit} bytes. ` +
+        'Send a smaller request or start the server with a larger --max-body.',
+      'PAYLOAD_TOO_LARGE',
+    );
+    this.limit = limit;
+  }
+}
+
+/**
+ * Reads the whole body, refusing more than `limit` bytes. An oversized body is refused from its
+ * Content-Length before any of it is read; past the limit the rest is drained, not buffered, so the
+ * client still receives the 413 instead of a reset connection.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) {
+    req.resume();
+    return Promise.reject(new PayloadTooLargeError(limit, declared));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        req.resume();
+        reject(new PayloadTooLargeError(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const onClose = () => {
+      cleanup();
+      if (!req.complete) reject(new Error('The client closed the connection before sending the whole request body'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}

@@ -1,0 +1,98 @@
+import { MlflowException } from '../../mlflow/errors.js';
+import { pyStr } from '../../mlflow/signature/python.js';
+import { PayloadTooLargeError, readBody } from '../body.js';
+import type { ServingCore } from '../core.js';
+import type { Exchange } from '../exchange.js';
+import { ServerBusyError } from '../limiter.js';
+import { checkContentType, CONTENT_TYPE_JSON } from './content-type.js';
+import { frameFromCsv } from './csv.js';
+import { invalidInput, toModelInput } from './frame.js';
+import { predictionsToJson } from './jsonable.js';
+import { parseJsonInvocation, type Invocation } from './payload.js';
+
+/** MLflow's error body (`MlflowException.serialize_as_json`) with the status its code maps to. */
+export function sendMlflowError(ex: Exchange, err: MlflowException, extra: Record<string, string> = {}, status = err.httpStatus): void {
+  ex.sendJson(status, { ...err.toJSON(), ...extra }, status === 503 ? { 'Retry-After': '1' } : {});
+}
+
+/** Answers for requests that ended without a prediction: timeout, shutdown, overload. */
+function sendInterruption(ex: Exchange, err: unknown): boolean {
+  switch (ex.abortKind) {
+    case 'timeout':
+      // MLflow's timeout middleware: 504, labelled JSON although the body is plain text.
+      ex.send(504, 'Request processing time exceeded limit', 'application/json');
+      return true;
+    case 'shutdown':
+      sendMlflowError(ex, new MlflowException('The server is shutting down', 'TEMPORARILY_UNAVAILABLE'));
+      return true;
+    case 'disconnect':
+      return true;
+  }
+  if (err instanceof ServerBusyError) {
+    sendMlflowError(ex, new MlflowException(err.message, 'TEMPORARILY_UNAVAILABLE'));
+    return true;
+  }
+  return false;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+function parseInvocation(core: ServingCore, mime: string, body: Buffer): Invocation {
+  let text: string;
+  try {
+    text = utf8.decode(body);
+  } catch {
+    throw invalidInput('The request body is not valid UTF-8.');
+  }
+  const signature = core.model.metadata.signature;
+  if (mime === CONTENT_TYPE_JSON) return parseJsonInvocation(text, signature);
+  // CSV carries no params (MLflow passes None).
+  return { data: toModelInput(frameFromCsv(text, signature?.inputs), signature?.inputs), params: undefined, unified: false };
+}
+
+/** `POST /invocations` (mlflow-format.md §7.3-7.9). */
+export async function invocations(ex: Exchange, core: ServingCore): Promise<void> {
+  ex.startTimeout(core.options.timeout);
+  const contentType = checkContentType(ex.req.headers['content-type']);
+  if (!contentType.ok) {
+    ex.req.resume();
+    ex.send(415, contentType.message, 'text/plain; charset=utf-8');
+    return;
+  }
+  let invocation: Invocation;
+  try {
+    invocation = parseInvocation(core, contentType.mime, await readBody(ex.req, core.options.maxBodySize));
+  } catch (err) {
+    if (err instanceof PayloadTooLargeError) sendMlflowError(ex, new MlflowException(err.message, 'BAD_REQUEST'), {}, 413);
+    else if (err instanceof MlflowException) sendMlflowError(ex, err);
+    else if (!sendInterruption(ex, err)) throw err;
+    return;
+  }
+
+  let predictions: unknown;
+  try {
+    predictions = await core.predict(ex, (signal) => core.model.predict(invocation.data, invocation.params as Record<string, unknown> | undefined, { signal }));
+  } catch (err) {
+    if (sendInterruption(ex, err)) return;
+    if (err instanceof MlflowException) {
+      const rewritten = new MlflowException(`Failed to predict data '${pyStr(invocation.data)}'. \nError: ${err.message}`, err.errorCode, { cause: err });
+      sendMlflowError(ex, rewritten);
+    } else {
+      const unexpected = new MlflowException(
+        'Encountered an unexpected error while evaluating the model. Verify that the serialized input Dataframe is compatible with the model for inference.',
+        'BAD_REQUEST',
+      );
+      sendMlflowError(ex, unexpected, { stack_trace: err instanceof Error ? (err.stack ?? String(err)) : String(err) });
+    }
+    return;
+  }
+
+  let json: string;
+  try {
+    json = predictionsToJson(invocation.unified ? predictions : { predictions });
+  } catch (err) {
+    sendMlflowError(ex, new MlflowException(`The model's prediction cannot be serialized to JSON: ${(err as Error).message}`, 'INTERNAL_ERROR'));
+    return;
+  }
+  ex.send(200, json, 'application/json');
+}
