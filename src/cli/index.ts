@@ -46,5 +46,6 @@ registerCommand('make-model', () => import('./commands/make-model.js'));
 registerCommand('generate', () => import('./commands/generate.js'));
 registerCommand('demo', () => import('./commands/demo.js'));
 registerCommand('bench', () => import('./commands/bench.js'));
+registerCommand('serve', () => import('./commands/serve.js'));
 
 process.exitCode = await main(process.argv.slice(2));
