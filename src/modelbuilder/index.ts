@@ -74,6 +74,9 @@ export async function buildModel(options: BuildOptions): Promise<BuiltModel> {
   const tokenizer = buildTokenizer({ kind: 'gpt2-phi3', contextLength: contextLengthOf(preset) });
   const { graph, plan } = planModel(preset, seed, tokenizer);
   await prepareFolder(dir, force, plan.weightBytes);
+  // genai_config.json goes last: until it exists the folder is not a loadable model, so an interrupted
+  // (or --force over an old model) build can never pass for a complete one.
+  await rm(path.join(dir, 'genai_config.json'), { force: true });
   options.onProgress?.({ type: 'plan', ...plan });
 
   const files: string[] = [];
@@ -87,7 +90,7 @@ export async function buildModel(options: BuildOptions): Promise<BuiltModel> {
   else await rm(path.join(dir, `${MODEL_FILENAME}.data`), { force: true }); // stale from an earlier --force build
 
   const config = genaiConfig(plan.spec, tokenizer);
-  const extra: Record<string, string> = { 'genai_config.json': `${JSON.stringify(config, null, 2)}\n`, ...tokenizer.files };
+  const extra: Record<string, string> = { ...tokenizer.files, 'genai_config.json': `${JSON.stringify(config, null, 2)}\n` };
   for (const [name, text] of Object.entries(extra)) {
     const file = path.join(dir, name);
     await writeFile(file, text);
