@@ -11,7 +11,11 @@ interface DecoderPreset {
   description: string;
   /** Everything but the vocabulary, which comes from the tokenizer. */
   dims: Omit<DecoderDims, 'vocabSize'>;
-  /** Minimum embedding width; the tokenizer's vocabulary wins when it is larger. */
+  /**
+   * Minimum embedding/lm_head width. Extra rows are ids the tokenizer never produces (as in Phi-3, whose
+   * 32011 tokens are padded to 32064). A larger tokenizer wins: every id it emits must have a row, so with
+   * our GPT-2-based tokenizer (50261 ids) phi3-mini's vocabulary is 50261, not 32064.
+   */
   minVocabSize?: number;
   externalData: boolean;
 }
