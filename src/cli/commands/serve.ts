@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { ValidationError } from '../../errors.js';
 import { serve } from '../../server/serve.js';
+import { parseCommandArgs } from '../args.js';
 import type { ResponseEvent } from '../../server/server.js';
 
 export const summary = "serve an MLflow model: MLflow's scoring protocol plus an OpenAI-compatible API for chat models";
@@ -13,7 +13,7 @@ Serves one MLflow model over HTTP, like 'mlflow models serve':
 
 Options:
   -m, --model-uri <uri>      model folder, file:, runs:/ or models:/ URI (required)
-  -h, --host <host>          interface to listen on (default 127.0.0.1)
+      --host <host>          interface to listen on (default 127.0.0.1)
   -p, --port <port>          port (default $MLFLOW_PORT or 5000; 0 picks a free one)
   -t, --timeout <seconds>    per-request limit (default $MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT or 60);
                              streams are limited until their first chunk only
@@ -23,7 +23,7 @@ Options:
       --model-name <name>    model id on the OpenAI routes (default: the saved model's name)
       --shutdown-timeout <s> on SIGINT/SIGTERM, how long in-flight requests may finish (default 10)
   -q, --quiet                no access log on stderr
-      --help                 this text
+  -h, --help                 this text
 
 SIGINT/SIGTERM stop accepting connections, let in-flight requests finish (then abort them), dispose the
 model and exit; a second signal exits at once.`;
@@ -37,37 +37,24 @@ function number(name: string, text: string | undefined, integer: boolean): numbe
   return value;
 }
 
-function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      options: {
-        'model-uri': { type: 'string', short: 'm' },
-        host: { type: 'string', short: 'h' },
-        port: { type: 'string', short: 'p' },
-        timeout: { type: 'string', short: 't' },
-        'max-body': { type: 'string' },
-        concurrency: { type: 'string' },
-        'max-queue': { type: 'string' },
-        'model-name': { type: 'string' },
-        'shutdown-timeout': { type: 'string' },
-        quiet: { type: 'boolean', short: 'q', default: false },
-        help: { type: 'boolean', default: false },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
-  } catch (err) {
-    throw new ValidationError(`${(err as Error).message}\n\n${HELP}`, [], { cause: err });
-  }
-}
-
 export async function run(argv: string[]): Promise<void> {
-  const values = parse(argv);
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
+  const values = parseCommandArgs(
+    argv,
+    {
+      'model-uri': { type: 'string', short: 'm' },
+      host: { type: 'string' },
+      port: { type: 'string', short: 'p' },
+      timeout: { type: 'string', short: 't' },
+      'max-body': { type: 'string' },
+      concurrency: { type: 'string' },
+      'max-queue': { type: 'string' },
+      'model-name': { type: 'string' },
+      'shutdown-timeout': { type: 'string' },
+      quiet: { type: 'boolean', short: 'q', default: false },
+    },
+    HELP,
+  );
+  if (!values) return;
   const uri = values['model-uri'];
   if (!uri) throw new ValidationError(`-m/--model-uri is required\n\n${HELP}`);
   const port = number('port', values.port ?? process.env.MLFLOW_PORT, true) ?? 5000;
