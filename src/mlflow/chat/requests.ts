@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { MlflowException } from '../errors.js';
+import { columnsToRecords } from '../pyfunc/pyfunc-model.js';
 import { isRecord } from '../signature/types.js';
 
 /**
@@ -13,9 +14,7 @@ import { isRecord } from '../signature/types.js';
 export function requestRows(data: unknown, key: 'messages' | 'prompt'): { rows: unknown[]; single: boolean } {
   if (Array.isArray(data)) return { rows: data, single: false };
   if (isRecord(data) && Array.isArray(data[key]) && (key === 'prompt' || Array.isArray(data[key][0]))) {
-    const columns = Object.entries(data).filter((entry): entry is [string, unknown[]] => Array.isArray(entry[1]));
-    const count = (data[key] as unknown[]).length;
-    return { rows: Array.from({ length: count }, (_, i) => Object.fromEntries(columns.map(([k, v]) => [k, v[i]]))), single: false };
+    return { rows: columnsToRecords(data, (data[key] as unknown[]).length), single: false };
   }
   return { rows: [data], single: true };
 }

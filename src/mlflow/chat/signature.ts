@@ -64,6 +64,16 @@ function usageType(): ObjectType {
   ]);
 }
 
+/** The columns every LLM response starts with. */
+function responseHeader(): ColSpec[] {
+  return [
+    new ColSpec(DataType.string, 'id'),
+    new ColSpec(DataType.string, 'object'),
+    new ColSpec(DataType.long, 'created'),
+    new ColSpec(DataType.string, 'model'),
+  ];
+}
+
 /** `CHAT_MODEL_INPUT_SCHEMA` (newest). */
 export function chatInputSchema(): Schema {
   return new Schema([
@@ -90,10 +100,7 @@ export function chatOutputSchema(): Schema {
     new Property('finish_reason', DataType.string),
   ]);
   return new Schema([
-    new ColSpec(DataType.string, 'id'),
-    new ColSpec(DataType.string, 'object'),
-    new ColSpec(DataType.long, 'created'),
-    new ColSpec(DataType.string, 'model'),
+    ...responseHeader(),
     new ColSpec(new ArrayType(choice), 'choices'),
     new ColSpec(usageType(), 'usage', optional),
     new ColSpec(new MapType(new AnyType()), 'custom_outputs', optional),
@@ -118,13 +125,7 @@ export function completionsOutputSchema(): Schema {
     new Property('finish_reason', DataType.string),
     new Property('text', DataType.string),
   ]);
-  return new Schema([
-    new ColSpec(DataType.string, 'id'),
-    new ColSpec(DataType.string, 'object'),
-    new ColSpec(DataType.long, 'created'),
-    new ColSpec(DataType.string, 'model'),
-    new ColSpec(new ArrayType(choice), 'choices'),
-    new ColSpec(usageType(), 'usage'),
+  return new Schema([...responseHeader(), new ColSpec(new ArrayType(choice), 'choices'), new ColSpec(usageType(), 'usage'),
   ]);
 }
 

@@ -1,7 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { MlflowException } from '../errors.js';
 import type { MLModel } from '../mlmodel.js';
+import { isRecord } from '../signature/types.js';
+import { loadYaml } from '../yaml.js';
 
 /**
  * The pyfunc flavor entries. Python MLflow reads `python_function` (mlflow-format.md §2.1); Node reads
@@ -56,4 +59,12 @@ const pkg = createRequire(import.meta.url)('../../../package.json') as { name: s
 /** Recorded in `nodejs_function` so a loader can tell which runtime and package wrote the model. */
 export function nodeRuntimeInfo(): { node_version: string; package_name: string; package_version: string } {
   return { node_version: process.versions.node, package_name: pkg.name, package_version: pkg.version };
+}
+
+/** A model config as MLflow accepts it: an object, or the path of a YAML/JSON file holding a mapping. */
+export async function readModelConfig(value: Record<string, unknown> | string | undefined): Promise<Record<string, unknown> | undefined> {
+  if (value === undefined || typeof value !== 'string') return value;
+  const parsed = loadYaml(await readFile(value, 'utf8'), value);
+  if (!isRecord(parsed)) throw MlflowException.invalidParameterValue(`The model config file '${value}' must hold a mapping`);
+  return parsed;
 }

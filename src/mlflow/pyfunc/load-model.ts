@@ -1,11 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { resolveArtifacts, resolveModelPath } from '../artifacts.js';
 import { MlflowException } from '../errors.js';
 import { MLModel } from '../mlmodel.js';
-import { isRecord } from '../signature/types.js';
 import { localPathFromUri } from '../uri.js';
-import { loadYaml } from '../yaml.js';
-import { NODE_FLAVOR, ORTGENAI_LOADER, PYFUNC_FLAVOR, PYTHON_MODEL_LOADER, readFlavorConf, type FlavorConf } from './flavor.js';
+import { NODE_FLAVOR, ORTGENAI_LOADER, PYFUNC_FLAVOR, PYTHON_MODEL_LOADER, readFlavorConf, readModelConfig, type FlavorConf } from './flavor.js';
 import { importModelCode } from './model-code.js';
 import { PyFuncModel, type PredictOptions, type PyfuncImplementation } from './pyfunc-model.js';
 import { createContext, isPythonModel, type PythonModel, type PythonModelContext } from './python-model.js';
@@ -90,14 +87,6 @@ function pythonOnly(dir: string, conf: FlavorConf): MlflowException {
   return MlflowException.invalidParameterValue(`The model at '${dir}' was saved by Python MLflow ${what} ${fix}`);
 }
 
-async function configOverride(value: LoadModelOptions['modelConfig']): Promise<Record<string, unknown> | undefined> {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') return value;
-  const parsed = loadYaml(await readFile(value, 'utf8'), value);
-  if (!isRecord(parsed)) throw MlflowException.invalidParameterValue(`The model config file '${value}' must hold a mapping`);
-  return parsed;
-}
-
 /** The saved config overlaid with the override; null when neither exists (PythonModelContext semantics). */
 function effectiveConfig(saved: Record<string, unknown> | null | undefined, override: Record<string, unknown> | undefined) {
   if (!saved && !override) return null;
@@ -119,7 +108,7 @@ export async function loadModel(uri: string, options: LoadModelOptions = {}): Pr
   for (const [key, what] of [['code', 'code path'], ['data', 'data path']] as const) {
     if (conf[key]) await resolveModelPath(dir, conf[key], what);
   }
-  const modelConfig = effectiveConfig(conf.config, await configOverride(options.modelConfig));
+  const modelConfig = effectiveConfig(conf.config, await readModelConfig(options.modelConfig));
 
   let impl: PyfuncImplementation;
   if (options.pythonModel) {

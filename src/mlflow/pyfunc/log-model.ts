@@ -27,10 +27,6 @@ export interface LogOptions {
 
 const RUN_STATUS_FINISHED = 3; // RunStatus.FINISHED; meta.yaml stores the enum's integer
 
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(() => true, () => false);
-}
-
 async function writeTag(dir: string, key: string, value: string): Promise<void> {
   const file = path.join(dir, 'tags', ...key.split('/'));
   await mkdir(path.dirname(file), { recursive: true });
@@ -39,7 +35,7 @@ async function writeTag(dir: string, key: string, value: string): Promise<void> 
 
 async function ensureExperiment(root: string, experimentId: string): Promise<string> {
   const dir = path.join(root, experimentId);
-  if (await exists(path.join(dir, 'meta.yaml'))) return dir;
+  if (await stat(path.join(dir, 'meta.yaml')).then(() => true, () => false)) return dir;
   if (experimentId !== '0') throw new MlflowException(`Experiment '${experimentId}' does not exist in '${root}'`, 'RESOURCE_DOES_NOT_EXIST');
   const now = Date.now();
   await mkdir(dir, { recursive: true });

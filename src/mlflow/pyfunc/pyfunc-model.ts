@@ -27,13 +27,18 @@ function isColumnTable(value: unknown): value is Record<string, unknown[]> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && Object.values(value).every(Array.isArray);
 }
 
+/** Rows of a column-oriented table (`{a: [1, 2]}` → `[{a: 1}, {a: 2}]`); `rowCount` defaults to the first column's length. */
+export function columnsToRecords(table: Record<string, unknown>, rowCount?: number): Record<string, unknown>[] {
+  const columns = Object.entries(table).filter((entry): entry is [string, unknown[]] => Array.isArray(entry[1]));
+  const count = rowCount ?? (columns.length === 0 ? 0 : columns[0][1].length);
+  return Array.from({ length: count }, (_, i) => Object.fromEntries(columns.map(([k, v]) => [k, v[i]])));
+}
+
 /** `_convert_llm_input_data` + the single-input rule of MLflow's `predict_stream`. */
 function singleInput(data: unknown): unknown {
   let rows: unknown[] | undefined;
   if (isColumnTable(data)) {
-    const columns = Object.entries(data);
-    const count = columns.length === 0 ? 0 : columns[0][1].length;
-    rows = Array.from({ length: count }, (_, i) => Object.fromEntries(columns.map(([k, v]) => [k, v[i]])));
+    rows = columnsToRecords(data);
   } else if (Array.isArray(data)) {
     rows = data;
   }

@@ -1,11 +1,9 @@
-import { copyFile, readFile, stat, writeFile } from 'node:fs/promises';
+import { copyFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveArtifacts, saveArtifacts, type ArtifactEntry } from '../artifacts.js';
 import { MlflowException } from '../errors.js';
 import { enforceInput, inferSignature, ModelSignature } from '../signature/index.js';
-import { isRecord } from '../signature/types.js';
-import { loadYaml } from '../yaml.js';
-import { NODE_FLAVOR, nodeRuntimeInfo, PYTHON_MODEL_LOADER } from './flavor.js';
+import { NODE_FLAVOR, nodeRuntimeInfo, PYTHON_MODEL_LOADER, readModelConfig } from './flavor.js';
 import { copyCodePaths, finishModel, saveInto, type CommonSaveOptions, type LogTarget, type ModelInfo } from './model-dir.js';
 import { importModelCode } from './model-code.js';
 import { createContext, isPythonModel, type PythonModel } from './python-model.js';
@@ -25,13 +23,6 @@ export interface SaveModelOptions extends CommonSaveOptions {
   modelConfig?: Record<string, unknown> | string;
   /** Defaults to whether the model defines `predictStream`. */
   streamable?: boolean;
-}
-
-async function readModelConfig(value: SaveModelOptions['modelConfig']): Promise<Record<string, unknown> | undefined> {
-  if (value === undefined || typeof value !== 'string') return value;
-  const parsed = loadYaml(await readFile(value, 'utf8'), value);
-  if (!isRecord(parsed)) throw MlflowException.invalidParameterValue(`The model config file '${value}' must hold a mapping`);
-  return parsed;
 }
 
 /** Copy a model file into the model root by its basename, next to a package.json that makes it an ES module wherever the folder goes. */
