@@ -5,45 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Phi3Model } from '../../examples/phi3-pyfunc/phi3-model.js';
 import { MlflowException, MLModel, pyfunc } from '../../src/mlflow/index.js';
 import { fixtureModel } from '../helpers/fixtures.js';
+import { GOLDEN_PYFUNC_MLMODEL } from './golden.js';
 
 // A custom-wrapper model exactly as Python MLflow 3 logs it (mlflow-format.md §1.4, §2.5, §2.6): the
 // cloudpickled wrapper, the ONNX folder under artifacts/, env files and the input examples.
-const MLMODEL = `artifact_path: mlflow-artifacts:/1/models/m-5f0c9b2e8d7a4c1e9b3a2f1d0e9c8b7a/artifacts
-flavors:
-  python_function:
-    artifacts:
-      model_dir:
-        path: artifacts/phi3-mini-onnx
-        uri: /home/me/models/phi3-mini-onnx
-    cloudpickle_version: 3.1.1
-    code: null
-    config:
-      max_tokens: 4
-    env:
-      conda: conda.yaml
-      virtualenv: python_env.yaml
-    loader_module: mlflow.pyfunc.model
-    python_model: python_model.pkl
-    python_version: 3.11.9
-    streamable: false
-is_signature_from_type_hint: false
-mlflow_version: 3.3.0
-model_id: m-5f0c9b2e8d7a4c1e9b3a2f1d0e9c8b7a
-model_size_bytes: 2048
-model_uuid: m-5f0c9b2e8d7a4c1e9b3a2f1d0e9c8b7a
-prompts: null
-run_id: 0a1b2c3d4e5f60718293a4b5c6d7e8f9
-saved_input_example_info:
-  artifact_path: input_example.json
-  serving_input_path: serving_input_example.json
-  type: json_object
-signature:
-  inputs: '[{"type": "string", "name": "prompt", "required": true}]'
-  outputs: '[{"type": "string", "required": true}]'
-  params: null
-type_hint_from_example: false
-utc_time_created: '2025-08-01 12:34:56.789012'
-`;
+const MLMODEL = GOLDEN_PYFUNC_MLMODEL.replaceAll('phi3-mini-int4', 'phi3-mini-onnx').replace(
+  '    code: null\n',
+  '    code: null\n    config:\n      max_tokens: 4\n',
+);
 
 let root: string;
 let dir: string;
