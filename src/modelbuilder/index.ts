@@ -24,6 +24,8 @@ export const DEFAULT_SEED = 42;
 export const MODEL_FILENAME = 'model.onnx';
 /** Measured generation + write throughput on a 2-core CI machine, for the up-front time estimate. */
 const BYTES_PER_SECOND = 100e6;
+/** Upper bound of a node's share of model.onnx (names, attributes, external-data references). */
+const PROTOBUF_BYTES_PER_NODE = 1024;
 
 export interface ModelPlan {
   preset: PresetName;
@@ -31,6 +33,8 @@ export interface ModelPlan {
   spec: DecoderSpec;
   /** Weights as stored (int4 packed, float32 embeddings and norms). */
   weightBytes: number;
+  /** Weights plus tokenizer files and graph protobuf: what the folder will take on disk, roughly. */
+  diskBytes: number;
   parameterCount: number;
   externalData: boolean;
   estimatedSeconds: number;
@@ -73,7 +77,7 @@ export async function buildModel(options: BuildOptions): Promise<BuiltModel> {
   const dir = path.resolve(outDir);
   const tokenizer = buildTokenizer({ kind: 'gpt2-phi3', contextLength: contextLengthOf(preset) });
   const { graph, plan } = planModel(preset, seed, tokenizer);
-  await prepareFolder(dir, force, plan.weightBytes);
+  await prepareFolder(dir, force, plan.diskBytes);
   // genai_config.json goes last: until it exists the folder is not a loadable model, so an interrupted
   // (or --force over an old model) build can never pass for a complete one.
   await rm(path.join(dir, 'genai_config.json'), { force: true });
@@ -130,6 +134,7 @@ export function planModel(preset: PresetName, seed: number, tokenizer: BuiltToke
     graph,
     plan: {
       preset, seed, spec, weightBytes: bytes, parameterCount: parameterCount(graph), externalData: p.externalData,
+      diskBytes: bytes + Object.values(tokenizer.files).reduce((n, f) => n + Buffer.byteLength(f), 0) + PROTOBUF_BYTES_PER_NODE * graph.nodes.length,
       estimatedSeconds: bytes / BYTES_PER_SECOND,
     },
   };

@@ -51,10 +51,12 @@ class ProgressBar {
     if (e.type === 'plan') {
       this.started = performance.now();
       this.total = e.weightBytes;
-      const params = e.parameterCount >= 1e9 ? `${(e.parameterCount / 1e9).toFixed(2)}B` : `${(e.parameterCount / 1e6).toFixed(1)}M`;
+      const n = e.parameterCount;
+      const params = n >= 1e9 ? `${(n / 1e9).toFixed(2)}B` : n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : String(n);
+      const layers = `${e.spec.numHiddenLayers} layer${e.spec.numHiddenLayers === 1 ? '' : 's'}`;
       process.stderr.write(
-        `${e.preset}: ${params} parameters, vocab ${e.spec.vocabSize}, ${e.spec.numHiddenLayers} layers, seed ${e.seed}\n` +
-          `needs ${formatBytes(e.weightBytes)} of disk${e.externalData ? ' (model.onnx.data)' : ''}, about ${formatSeconds(e.estimatedSeconds)}\n`,
+        `${e.preset}: ${params} parameters, vocab ${e.spec.vocabSize}, ${layers}, seed ${e.seed}\n` +
+          `needs ${formatBytes(e.diskBytes)} of disk${e.externalData ? ' (weights in model.onnx.data)' : ''}, about ${formatSeconds(e.estimatedSeconds)}\n`,
       );
       return;
     }
