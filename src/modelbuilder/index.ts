@@ -49,6 +49,8 @@ export interface BuildOptions {
   /** Overwrite a folder that already holds files (only the model's own files are replaced). */
   force?: boolean;
   onProgress?: (event: BuildEvent) => void;
+  /** Stops a long build between weight chunks (rejects with AbortError; the folder stays unloadable). */
+  signal?: AbortSignal;
 }
 
 export interface BuiltModel extends ModelPlan {
@@ -89,6 +91,7 @@ export async function buildModel(options: BuildOptions): Promise<BuiltModel> {
     filename: MODEL_FILENAME,
     producerVersion: String(BUILDER_VERSION),
     onProgress: (p) => options.onProgress?.({ type: 'write', ...p }),
+    signal: options.signal,
   }));
   if (plan.externalData) files.push(path.join(dir, `${MODEL_FILENAME}.data`));
   else await rm(path.join(dir, `${MODEL_FILENAME}.data`), { force: true }); // stale from an earlier --force build

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/commands/make-model.js';
-import { ValidationError } from '../../src/errors.js';
+import { AbortError, ValidationError } from '../../src/errors.js';
 import { buildModel } from '../../src/modelbuilder/index.js';
 import { repoRoot } from '../helpers/fixtures.js';
 
@@ -72,5 +72,26 @@ describe('make-model', () => {
     expect(stderr).toMatch(/needs [\d.]+ MB of disk, about/);
     expect(stderr).toContain('100%');
     expect(stdout).toContain(`wrote tiny-random to ${path.join(tmp, 'cli')}`);
+  });
+});
+
+describe('buildModel', () => {
+  it('stops a large build between chunks when its signal aborts, leaving no loadable folder', async () => {
+    const out = path.join(tmp, 'aborted');
+    const controller = new AbortController();
+    let written = 0;
+    const err = await buildModel({
+      preset: 'small',
+      outDir: out,
+      signal: controller.signal,
+      onProgress: (e) => {
+        if (e.type !== 'write') return;
+        written = e.bytesWritten;
+        controller.abort();
+      },
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(AbortError);
+    expect(written).toBeLessThan(2 << 20);
+    expect(await readdir(out)).not.toContain('genai_config.json');
   });
 });

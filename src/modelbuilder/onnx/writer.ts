@@ -1,6 +1,7 @@
 import { open, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import onnxProto from 'onnx-proto';
+import { AbortError } from '../../errors.js';
 import { type GraphBuilder, inlineTensor, valueInfo } from './graph.js';
 import { DataTypes, type TensorSource, byteLength } from './tensor.js';
 
@@ -29,6 +30,8 @@ export interface WriteOptions {
   externalData: boolean;
   filename?: string;
   onProgress?: (p: WriteProgress) => void;
+  /** Checked between chunks; an aborted write leaves a partial file behind and rejects with AbortError. */
+  signal?: AbortSignal;
   producerVersion?: string;
 }
 
@@ -48,6 +51,7 @@ export async function writeOnnxModel(graph: GraphBuilder, dir: string, opts: Wri
   const initializer: onnxProto.onnx.ITensorProto[] = [];
 
   const report = (n: number) => {
+    if (opts.signal?.aborted) throw new AbortError('model build aborted', { cause: opts.signal.reason });
     bytesWritten += n;
     opts.onProgress?.({ bytesWritten, totalBytes });
   };
