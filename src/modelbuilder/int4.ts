@@ -7,8 +7,18 @@ export const BLOCK_SIZE = 32;
 const BLOB_BYTES = (BLOCK_SIZE * BITS) / 8;
 /** Symmetric quantization: no zero_points input, so MatMulNBits uses the implicit zero point 8. */
 const ZERO_POINT = 8;
-/** Standard deviation of a code minus the zero point when codes are uniform over 0..15. */
-const CODE_STD = Math.sqrt((16 * 16 - 1) / 12);
+/**
+ * Random codes are uniform nibbles with code 0 (value -8) replaced by 8 (value 0), so values are -7..7
+ * with mean exactly 0. Uniform 0..15 would have mean -0.5: summed over wide MatMuls that bias becomes
+ * one shared direction that swamps the input, and deep presets then emit the same token for any prompt.
+ */
+const CENTER = Uint8Array.from({ length: 256 }, (_, b) => {
+  const lo = b & 0x0f || ZERO_POINT;
+  const hi = b >> 4 || ZERO_POINT;
+  return (hi << 4) | lo;
+});
+/** Standard deviation of (code - zero point) for those codes: sqrt(2 * (1² + ... + 7²) / 16). */
+const CODE_STD = Math.sqrt(17.5);
 /** Rows of N generated per chunk: keeps chunks around a megabyte for any K. */
 const CHUNK_BYTES = 1 << 20;
 
@@ -23,7 +33,7 @@ export interface Int4Weight {
 
 /**
  * A random int4 weight of logical shape [K, N] (y = x·W), generated directly in quantized form: the
- * codes are uniform random nibbles and each block gets a scale near `std / CODE_STD`, so the
+ * codes are centred random nibbles and each block gets a scale near `std / CODE_STD`, so the
  * dequantized weight has roughly standard deviation `std`.
  */
 export function randomInt4Weight(prefix: string, k: number, n: number, std: number, seed: number): Int4Weight {
@@ -43,7 +53,9 @@ export function randomInt4Weight(prefix: string, k: number, n: number, std: numb
       *chunks() {
         const rng = new Rng(seed, packedName);
         for (let row = 0; row < n; row += rowsPerChunk) {
-          yield rng.fillBytes(new Uint8Array(Math.min(rowsPerChunk, n - row) * blocks * BLOB_BYTES));
+          const bytes = rng.fillBytes(new Uint8Array(Math.min(rowsPerChunk, n - row) * blocks * BLOB_BYTES));
+          for (let i = 0; i < bytes.length; i++) bytes[i] = CENTER[bytes[i]];
+          yield bytes;
         }
       },
     },
