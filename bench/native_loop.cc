@@ -1,11 +1,11 @@
 // The C++ reference loop: the same ORT-GenAI calls our binding makes, with nothing in between, so its
 // numbers are the limit a binding can reach. It loads the runtime exactly like the addon does (ONNX Runtime
 // by absolute path with RTLD_GLOBAL, then ORT-GenAI), so both sides run the same library with the same
-// session options. It prints one JSON document on stdout; `ortgenai bench` parses it.
+// session options. It answers one JSON line per command; `ortgenai bench` drives it.
 //
 //   native_loop --model DIR --ort-lib PATH --genai-lib PATH --prompt-ids 1,2,3 --gen-tokens N
-//               [--batch B] [--threads T] [--repeat R] [--warmup W]
-//               [--mode sequential|batched|concurrent|engine --concurrency C]
+//               [--batch B] [--threads T]
+// then commands on stdin (see main): `run sequential 1`, `run batched 8`, `rss`, `quit`.
 #include <dlfcn.h>
 #include <sys/resource.h>
 
@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -36,7 +37,8 @@ namespace {
   X(OgaCreateSequences) X(OgaDestroySequences) X(OgaAppendTokenSequence) X(OgaCreateEngine)           \
   X(OgaDestroyEngine) X(OgaEngineStep) X(OgaEngineHasPendingRequests) X(OgaEngineAddRequest)          \
   X(OgaEngineRemoveRequest) X(OgaCreateRequest) X(OgaRequestAddTokens) X(OgaDestroyRequest)           \
-  X(OgaRequestHasUnseenTokens) X(OgaRequestGetUnseenToken) X(OgaRequestIsDone) X(OgaShutdown)
+  X(OgaRequestHasUnseenTokens) X(OgaRequestGetUnseenToken) X(OgaRequestIsDone) X(OgaShutdown)      \
+  X(OgaCreateTokenizer) X(OgaDestroyTokenizer)
 
 struct Api {
 #define DECLARE(name) decltype(&::name) name = nullptr;
@@ -80,7 +82,7 @@ long RssKb(const char* field) {
 struct Options {
   std::string model, ort_lib, genai_lib, mode = "sequential";
   std::vector<int32_t> prompt;
-  int gen_tokens = 128, batch = 1, threads = 1, repeat = 5, warmup = 1, concurrency = 1;
+  int gen_tokens = 128, batch = 1, threads = 1, concurrency = 1;
 };
 
 Options Parse(int argc, char** argv) {
@@ -95,13 +97,9 @@ Options Parse(int argc, char** argv) {
   o.model = get("--model");
   o.ort_lib = get("--ort-lib");
   o.genai_lib = get("--genai-lib");
-  if (!get("--mode").empty()) o.mode = get("--mode");
   o.gen_tokens = num("--gen-tokens", o.gen_tokens);
   o.batch = num("--batch", o.batch);
   o.threads = num("--threads", o.threads);
-  o.repeat = num("--repeat", o.repeat);
-  o.warmup = num("--warmup", o.warmup);
-  o.concurrency = num("--concurrency", o.concurrency);
   std::stringstream ids(get("--prompt-ids"));
   for (std::string id; std::getline(ids, id, ',');) o.prompt.push_back(std::stoi(id));
   if (o.model.empty() || o.ort_lib.empty() || o.genai_lib.empty() || o.prompt.empty())
@@ -279,34 +277,59 @@ std::string Escape(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Line protocol on stdin/stdout, so the bench can interleave this process's runs with the other runners':
+  //   started:  {"loaded":true,"loadMs":...,"baselineRssBytes":...}   (or {"error":...} and exit 1)
+  //   "run <mode> <concurrency>"  ->  {"timing":{...},"tokens":[...]}   (or {"error":...})
+  //   "rss"                       ->  {"peakRssBytes":...}
+  //   "quit"
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  Options o;
   try {
-    Options o = Parse(argc, argv);
-    long baseline_kb = RssKb("VmRSS:");
-    auto t0 = Clock::now();
-    LoadRuntime(o.ort_lib, o.genai_lib);
-    OgaModel* model = LoadModel(o);
-    double load_ms = MsSince(t0, Clock::now());
-    for (int i = 0; i < o.warmup; ++i) RunOnce(model, o);
-    std::vector<Run> runs;
-    for (int i = 0; i < o.repeat; ++i) runs.push_back(RunOnce(model, o));
-    api.OgaDestroyModel(model);
-    struct rusage usage {};
-    getrusage(RUSAGE_SELF, &usage);
-    std::printf("{\"runner\":\"native\",\"mode\":\"%s\",\"loadMs\":%.3f,\"baselineRssBytes\":%ld,\"peakRssBytes\":%ld,\"runs\":[",
-                Escape(o.mode).c_str(), load_ms, baseline_kb * 1024, usage.ru_maxrss * 1024L);
-    for (size_t i = 0; i < runs.size(); ++i) {
-      const Run& r = runs[i];
-      std::printf("%s{\"ttftMs\":%.4f,\"decodeMs\":%.4f,\"e2eMs\":%.4f,\"newTokens\":%d,\"streams\":%d,\"promptTokens\":%zu}",
-                  i ? "," : "", r.ttft_ms, r.decode_ms, r.e2e_ms, r.new_tokens, r.streams, o.prompt.size());
-    }
-    std::printf("],\"tokens\":[");
-    const auto& tokens = runs.empty() ? std::vector<int32_t>{} : runs.back().tokens;
-    for (size_t i = 0; i < tokens.size(); ++i) std::printf("%s%d", i ? "," : "", tokens[i]);
-    std::printf("]}\n");
-    api.OgaShutdown();
-    return 0;
+    o = Parse(argc, argv);
   } catch (const std::exception& e) {
-    std::printf("{\"runner\":\"native\",\"error\":\"%s\"}\n", Escape(e.what()).c_str());
+    std::printf("{\"error\":\"%s\"}\n", Escape(e.what()).c_str());
     return 1;
   }
+  long baseline_kb = RssKb("VmRSS:");
+  OgaModel* model = nullptr;
+  OgaTokenizer* tokenizer = nullptr;
+  try {
+    auto t0 = Clock::now();
+    LoadRuntime(o.ort_lib, o.genai_lib);
+    model = LoadModel(o);
+    // Our Model owns a tokenizer from the start; hold one too so resident memory compares like for like.
+    Check(api.OgaCreateTokenizer(model, &tokenizer));
+    std::printf("{\"loaded\":true,\"loadMs\":%.3f,\"baselineRssBytes\":%ld}\n", MsSince(t0, Clock::now()), baseline_kb * 1024);
+  } catch (const std::exception& e) {
+    std::printf("{\"error\":\"%s\"}\n", Escape(e.what()).c_str());
+    return 1;
+  }
+  for (std::string line; std::getline(std::cin, line);) {
+    std::istringstream command(line);
+    std::string verb;
+    command >> verb;
+    if (verb == "quit") break;
+    if (verb == "rss") {
+      struct rusage usage {};
+      getrusage(RUSAGE_SELF, &usage);
+      std::printf("{\"peakRssBytes\":%ld}\n", usage.ru_maxrss * 1024L);  // ru_maxrss is in kilobytes
+      continue;
+    }
+    try {
+      if (verb != "run") throw std::runtime_error("unknown command '" + verb + "' (run, rss, quit)");
+      Options job = o;
+      command >> job.mode >> job.concurrency;
+      Run r = RunOnce(model, job);
+      std::printf("{\"timing\":{\"ttftMs\":%.4f,\"decodeMs\":%.4f,\"e2eMs\":%.4f,\"newTokens\":%d,\"streams\":%d,\"promptTokens\":%zu},\"tokens\":[",
+                  r.ttft_ms, r.decode_ms, r.e2e_ms, r.new_tokens, r.streams, o.prompt.size());
+      for (size_t i = 0; i < r.tokens.size(); ++i) std::printf("%s%d", i ? "," : "", r.tokens[i]);
+      std::printf("]}\n");
+    } catch (const std::exception& e) {
+      std::printf("{\"error\":\"%s\"}\n", Escape(e.what()).c_str());
+    }
+  }
+  api.OgaDestroyTokenizer(tokenizer);
+  api.OgaDestroyModel(model);
+  api.OgaShutdown();
+  return 0;
 }

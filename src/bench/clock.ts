@@ -27,17 +27,3 @@ export class GenerationClock {
     };
   }
 }
-
-/** Several generations at once: the slowest first token, total time, tokens per stream. */
-export function combineConcurrent(start: number, timings: RunTiming[]): RunTiming {
-  const e2eMs = performance.now() - start;
-  const ttftMs = Math.max(...timings.map((t) => t.ttftMs));
-  return {
-    ttftMs,
-    decodeMs: e2eMs - ttftMs,
-    e2eMs,
-    newTokens: Math.round(timings.reduce((s, t) => s + t.newTokens, 0) / timings.length),
-    streams: timings.reduce((s, t) => s + t.streams, 0),
-    promptTokens: timings[0].promptTokens,
-  };
-}

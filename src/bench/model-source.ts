@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OrtGenAIError } from '../errors.js';
-import { nodeArgsFor } from './fork.js';
+import { nodeArgsFor } from './runner-process.js';
 
 export function defaultCacheDir(): string {
   const base = process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');

@@ -1,30 +1,30 @@
 /**
- * What the bench parent sends each runner process and what it gets back. Every runner (the C++ loop
- * included) reports the same shape, so the report treats them alike.
+ * How the bench parent drives runner processes. Every runner (the C++ loop included) loads its model once,
+ * then answers one request at a time, so the parent can interleave the runners' generations round by round:
+ * load on this shared 2-core machine drifts, and interleaving spreads the drift evenly over all runners.
  */
 export const RUNNERS = ['native', 'stepwise', 'generate', 'transformersjs', 'ort-loop'] as const;
 export type RunnerName = (typeof RUNNERS)[number];
 
-/** How `concurrency` generations share the model: one batched generator, one generator each, or the Engine. */
+/**
+ * How generations share the loaded model: one at a time; `concurrency` sequences in one batched generator;
+ * `concurrency` independent generations at once; or `concurrency` requests scheduled by ORT-GenAI's Engine.
+ */
 export type ConcurrencyMode = 'sequential' | 'batched' | 'concurrent' | 'engine';
 
-export interface Job {
+/** What a runner process is started with. */
+export interface RunnerSpec {
   runner: RunnerName;
   model: string;
   promptIds: number[];
   genTokens: number;
   batch: number;
   threads: number;
-  repeat: number;
-  warmup: number;
-  mode: ConcurrencyMode;
-  /** Generations at once (1 for a single stream). */
-  concurrency: number;
   /** transformers.js reads a Hugging Face layout; the parent lays one out (symlinks) next to the model. */
   transformersjsDir?: string;
 }
 
-/** One timed generation (or, with concurrency, one round of `concurrency` generations). */
+/** One timed generation (or, with concurrency, one round of `concurrency` generations at once). */
 export interface RunTiming {
   /** From the start of the request to the first new token: params, generator, prefill, first selection. */
   ttftMs: number;
@@ -38,17 +38,22 @@ export interface RunTiming {
   promptTokens: number;
 }
 
-export interface RunnerResult {
-  runner: RunnerName;
-  mode: ConcurrencyMode;
-  loadMs: number;
-  /** RSS before the runner loaded anything, and the process's peak: the difference is what the model costs. */
-  baselineRssBytes: number;
-  peakRssBytes: number;
-  runs: RunTiming[];
-  /** The first sequence's new tokens in the last run, to check that every runner did the same work. */
+export interface Generation {
+  timing: RunTiming;
+  /** The first sequence's new tokens, to check that every runner did the same work. */
   tokens: number[];
-  /** Why a runner could not run (it is reported, never fatal to the whole bench). */
-  error?: string;
-  note?: string;
 }
+
+// Parent → Node runner process (the C++ loop gets the same requests as text lines).
+export type Request =
+  | { type: 'load'; spec: RunnerSpec }
+  | { type: 'run'; mode: ConcurrencyMode; concurrency: number }
+  | { type: 'rss' }
+  | { type: 'quit' };
+
+// Node runner process → parent, one reply per request.
+export type Reply =
+  | { type: 'loaded'; loadMs: number; baselineRssBytes: number; note?: string }
+  | { type: 'generation'; generation: Generation }
+  | { type: 'rss'; peakRssBytes: number }
+  | { type: 'error'; error: string };

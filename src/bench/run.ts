@@ -2,13 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ValidationError } from '../errors.js';
-import { runInChild } from './fork.js';
-import { readModelInfo, syntheticPrompt } from './model-info.js';
+import { readModelInfo, syntheticPrompt, type ModelInfo } from './model-info.js';
 import { presetModel } from './model-source.js';
-import { runNativeLoop } from './native-loop.js';
 import type { BenchOptions } from './options.js';
-import type { ConcurrencyMode, Job, RunnerName } from './protocol.js';
-import { checkTargets, compare, machine, type Measured, type Summary, type Target } from './report.js';
+import type { ConcurrencyMode, RunnerName } from './protocol.js';
+import { checkTargets, compare, machine, type Summary, type Target } from './report.js';
+import { measureGroup, type Cell } from './rounds.js';
+import { median } from './stats.js';
 import { layOutForTransformersjs } from './transformersjs-layout.js';
 
 /** Which ways of running N generations at once each runner offers. */
@@ -18,29 +18,92 @@ const CONCURRENCY_MODES: Partial<Record<RunnerName, ConcurrencyMode[]>> = {
   generate: ['concurrent'],
 };
 
-export interface BenchReport {
-  schema: 'ortgenai-bench/1';
-  date: string;
-  machine: ReturnType<typeof machine>;
-  model: { path: string; preset: string | null; type: string; vocab_size: number; layers: number };
-  settings: Omit<BenchOptions, 'json' | 'cacheDir' | 'model' | 'preset'>;
-  /** How binding_overhead_us_per_token and the ratios are defined, for whoever reads the JSON alone. */
-  definitions: Record<string, string>;
-  results: Summary[];
-  targets: Target[];
-}
+/** The binding's own cost is measured where ORT's compute per step is smallest: a counting model. */
+const PROBE = { preset: 'tiny-deterministic', promptTokens: 16, genTokens: 512 } as const;
 
 export const DEFINITIONS = {
   ttft_ms: 'request start to first new token: generator params + generator + prompt prefill + first selection',
   prefill_tps: 'prompt tokens x streams / TTFT',
   decode_tps: '(new tokens - 1) x streams / (last token time - first token time)',
   e2e_ms: 'request start to last new token',
-  peak_rss_mb: "peak RSS of the runner's own process (getrusage ru_maxrss); model_rss_mb subtracts its RSS before loading",
+  peak_rss_mb: "peak RSS of the runner's own process (getrusage ru_maxrss) after its single-stream rounds",
+  model_rss_mb: 'peak_rss_mb minus the RSS the process had before loading anything (Node itself, or a bare C++ process)',
+  x_ratio_to_native:
+    "median over rounds of this runner's value / the C++ loop's value in the same round (for ttft/e2e above 1 is slower; for tps below 1 is slower)",
   binding_overhead_us_per_token:
-    'median decode time per step of our runner minus the C++ loop over the same library, same run, same threads',
-  x_ratio_to_native: "this runner's median divided by the C++ loop's (for ttft/e2e above 1 is slower; for tps below 1 is slower)",
+    'median over rounds of (our decode time per step - the C++ loop\'s) in µs, same library, same threads; overhead_probe measures it on a counting model where compute per step is smallest',
   speedup_vs_single_stream: "aggregate decode tok/s of N generations at once over the same runner's single stream",
 };
+
+export interface OverheadProbe {
+  model: string;
+  gen_tokens: number;
+  us_per_step: Partial<Record<RunnerName, number>>;
+  /** Stepwise (generateNextToken from JS) minus the C++ loop, per token. */
+  binding_overhead_us_per_token: number | null;
+  /** generate/stream minus the C++ loop, per token. */
+  generate_overhead_us_per_token: number | null;
+  error?: string;
+}
+
+export interface BenchReport {
+  schema: 'ortgenai-bench/1';
+  date: string;
+  machine: ReturnType<typeof machine> & { load_average_at_end: number[] };
+  model: { path: string; preset: string | null; type: string; vocab_size: number; layers: number; hidden_size?: number };
+  settings: Omit<BenchOptions, 'json' | 'cacheDir' | 'model' | 'preset'>;
+  definitions: typeof DEFINITIONS;
+  results: Summary[];
+  overhead_probe: OverheadProbe | null;
+  targets: Target[];
+}
+
+async function measureModel(info: ModelInfo, options: BenchOptions, scratch: string, log: (l: string) => void): Promise<Cell[]> {
+  const transformersjsDir = options.runners.includes('transformersjs') ? await layOutForTransformersjs(info, scratch) : undefined;
+  const cells: Cell[] = [];
+  for (const threads of options.threads) {
+    const spec = {
+      model: info.dir, promptIds: syntheticPrompt(info, options.promptTokens), genTokens: options.genTokens,
+      batch: options.batch, threads, transformersjsDir,
+    };
+    cells.push(...(await measureGroup({
+      spec, runners: options.runners, concurrencyModes: CONCURRENCY_MODES, concurrency: options.concurrency,
+      repeat: options.repeat, warmup: options.warmup,
+    }, log)));
+  }
+  return cells;
+}
+
+async function probeOverhead(options: BenchOptions, log: (l: string) => void): Promise<OverheadProbe> {
+  const runners = options.runners.filter((r) => r === 'native' || r === 'stepwise' || r === 'generate');
+  const probe: OverheadProbe = {
+    model: PROBE.preset, gen_tokens: PROBE.genTokens, us_per_step: {},
+    binding_overhead_us_per_token: null, generate_overhead_us_per_token: null,
+  };
+  try {
+    const info = await readModelInfo(await presetModel(PROBE.preset, options.cacheDir, log));
+    const cells = await measureGroup({
+      spec: { model: info.dir, promptIds: syntheticPrompt(info, PROBE.promptTokens), genTokens: PROBE.genTokens, batch: 1, threads: 1 },
+      runners, concurrencyModes: {}, concurrency: 1, repeat: options.repeat, warmup: 1,
+    }, (l) => log(`overhead probe: ${l}`));
+    const perStep = (c: Cell) => c.runs.map((r) => (r.decodeMs * 1000) / (r.newTokens - 1));
+    const native = cells.find((c) => c.runner === 'native' && c.runs.length);
+    for (const c of cells) if (c.runs.length) probe.us_per_step[c.runner] = median(perStep(c));
+    const overhead = (runner: RunnerName) => {
+      const mine = cells.find((c) => c.runner === runner && c.runs.length);
+      if (!mine || !native || mine.runs.length !== native.runs.length) return null;
+      const n = perStep(native);
+      return median(perStep(mine).map((v, i) => v - n[i]));
+    };
+    probe.binding_overhead_us_per_token = overhead('stepwise');
+    probe.generate_overhead_us_per_token = overhead('generate');
+    const failed = cells.filter((c) => c.error).map((c) => `${c.runner}: ${c.error}`);
+    if (failed.length) probe.error = failed.join('; ');
+  } catch (err) {
+    probe.error = err instanceof Error ? err.message : String(err);
+  }
+  return probe;
+}
 
 export async function runBench(options: BenchOptions, log: (line: string) => void): Promise<BenchReport> {
   const modelDir = options.model ?? (await presetModel(options.preset!, options.cacheDir, log));
@@ -50,47 +113,29 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
       `--prompt-tokens + --gen-tokens = ${options.promptTokens + options.genTokens} exceeds the model's context_length ${info.contextLength}`,
     );
   }
-  const promptIds = syntheticPrompt(info, options.promptTokens);
+  const started = machine();
   const scratch = await mkdtemp(path.join(os.tmpdir(), 'ortgenai-bench-'));
+  let cells: Cell[];
   try {
-    const transformersjsDir = options.runners.includes('transformersjs')
-      ? await layOutForTransformersjs(info, scratch)
-      : undefined;
-    const plan: Job[] = [];
-    for (const threads of options.threads) {
-      const base = {
-        model: info.dir, promptIds, genTokens: options.genTokens, batch: options.batch, threads,
-        repeat: options.repeat, warmup: options.warmup, transformersjsDir,
-      };
-      for (const runner of options.runners) plan.push({ ...base, runner, mode: 'sequential', concurrency: 1 });
-      if (options.concurrency > 1) {
-        for (const runner of options.runners) {
-          for (const mode of CONCURRENCY_MODES[runner] ?? []) plan.push({ ...base, runner, mode, concurrency: options.concurrency });
-        }
-      }
-    }
-    const measured: Measured[] = [];
-    for (const [i, job] of plan.entries()) {
-      const label = `${job.runner} threads=${job.threads} ${job.mode}${job.concurrency > 1 ? ` x${job.concurrency}` : ''}`;
-      const t0 = performance.now();
-      const result = job.runner === 'native' ? await runNativeLoop(job) : await runInChild(job);
-      const secs = ((performance.now() - t0) / 1000).toFixed(1);
-      log(`[${i + 1}/${plan.length}] ${label}: ${result.error ? `failed: ${result.error.split('\n')[0]}` : 'ok'} (${secs} s)`);
-      measured.push({ result, job });
-    }
-    const results = compare(measured);
-    const { json: _json, cacheDir: _cache, model: _model, preset, ...settings } = options;
-    return {
-      schema: 'ortgenai-bench/1',
-      date: new Date().toISOString(),
-      machine: machine(),
-      model: { path: info.dir, preset: options.model ? null : (preset ?? null), type: info.type, vocab_size: info.vocabSize, layers: info.numHiddenLayers },
-      settings,
-      definitions: DEFINITIONS,
-      results,
-      targets: checkTargets(results, Math.max(...options.threads)),
-    };
+    cells = await measureModel(info, options, scratch, log);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+  const probe = options.runners.includes('native') && options.runners.includes('stepwise') ? await probeOverhead(options, log) : null;
+  const results = compare(cells);
+  const { json: _json, cacheDir: _cache, model: _model, preset, ...settings } = options;
+  return {
+    schema: 'ortgenai-bench/1',
+    date: new Date().toISOString(),
+    machine: { ...started, load_average_at_end: machine().load_average_at_start },
+    model: {
+      path: info.dir, preset: options.model ? null : (preset ?? null), type: info.type, vocab_size: info.vocabSize,
+      layers: info.numHiddenLayers, hidden_size: info.hiddenSize,
+    },
+    settings,
+    definitions: DEFINITIONS,
+    results,
+    overhead_probe: probe,
+    targets: checkTargets(results, Math.max(...options.threads), probe?.binding_overhead_us_per_token ?? null),
+  };
 }

@@ -1,20 +1,14 @@
-import type { Job, RunTiming } from './protocol.js';
 import type { ModelInfo } from './model-info.js';
-
-export interface Generation {
-  timing: RunTiming;
-  /** The first sequence's new tokens. */
-  tokens: number[];
-}
+import type { ConcurrencyMode, Generation, RunnerSpec } from './protocol.js';
 
 /** A runner with its model loaded, inside its own process. */
 export interface LoadedRunner {
-  generate(): Promise<Generation>;
+  generate(mode: ConcurrencyMode, concurrency: number): Promise<Generation>;
   dispose(): Promise<void> | void;
   note?: string;
 }
 
-export type LoadRunner = (job: Job, info: ModelInfo) => Promise<LoadedRunner>;
+export type LoadRunner = (spec: RunnerSpec, info: ModelInfo) => Promise<LoadedRunner>;
 
 /**
  * The session options every ORT-GenAI runner applies, byte for byte what bench/native_loop.cc applies:
@@ -25,7 +19,30 @@ export function threadOverlay(threads: number): string {
 }
 
 /** Search options that make every run generate exactly `genTokens`: EOS is ignored until max_length. */
-export function fixedLengthSearch(job: Job, batchSize: number) {
-  const maxLength = job.promptIds.length + job.genTokens;
+export function fixedLengthSearch(spec: RunnerSpec, batchSize: number) {
+  const maxLength = spec.promptIds.length + spec.genTokens;
   return { max_length: maxLength, min_length: maxLength, batch_size: batchSize, do_sample: false };
+}
+
+/** Runs `concurrency` generations at once and reports them as one round. */
+export async function allAtOnce(concurrency: number, one: () => Promise<Generation>): Promise<Generation> {
+  const start = performance.now();
+  const all = await Promise.all(Array.from({ length: concurrency }, one));
+  const e2eMs = performance.now() - start;
+  const ttftMs = Math.max(...all.map((g) => g.timing.ttftMs));
+  return {
+    timing: {
+      ttftMs,
+      decodeMs: e2eMs - ttftMs,
+      e2eMs,
+      newTokens: Math.round(all.reduce((s, g) => s + g.timing.newTokens, 0) / all.length),
+      streams: all.reduce((s, g) => s + g.timing.streams, 0),
+      promptTokens: all[0].timing.promptTokens,
+    },
+    tokens: all[0].tokens,
+  };
+}
+
+export function unsupported(runner: string, mode: ConcurrencyMode): never {
+  throw new Error(`the ${runner} runner has no '${mode}' mode`);
 }

@@ -5,8 +5,8 @@ import ort from 'onnxruntime-node';
 import { GenerationClock } from '../clock.js';
 import { argmaxRows } from '../greedy.js';
 import type { ModelInfo } from '../model-info.js';
-import type { Job } from '../protocol.js';
-import type { LoadRunner } from '../runner.js';
+import type { ConcurrencyMode, RunnerSpec } from '../protocol.js';
+import { unsupported, type LoadRunner } from '../runner.js';
 
 interface CachePair {
   past: string;
@@ -33,9 +33,9 @@ function intTensor(type: IntType, values: number[], dims: number[]): ort.Tensor 
     : new ort.Tensor('int32', Int32Array.from(values), dims);
 }
 
-export const load: LoadRunner = async (job: Job, info: ModelInfo) => {
+export const load: LoadRunner = async (spec: RunnerSpec, info: ModelInfo) => {
   const session = await ort.InferenceSession.create(info.onnxFile, {
-    intraOpNumThreads: job.threads,
+    intraOpNumThreads: spec.threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
@@ -52,8 +52,7 @@ export const load: LoadRunner = async (job: Job, info: ModelInfo) => {
     return m?.isTensor && m.type === 'int32' ? 'int32' : 'int64';
   };
   const pairs = cachePairs(info);
-  const batch = job.batch;
-  const emptyPast = (name: string): ort.Tensor => {
+  const emptyPast = (name: string, batch: number): ort.Tensor => {
     const m = meta.get(name);
     if (!m?.isTensor) throw new Error(`the graph has no tensor input named ${name}`);
     // Symbolic dims: the batch one gets the batch size, the sequence one starts empty.
@@ -61,17 +60,17 @@ export const load: LoadRunner = async (job: Job, info: ModelInfo) => {
     if (m.type !== 'float32' && m.type !== 'float16') throw new Error(`unsupported KV cache type ${m.type}`);
     return new ort.Tensor(m.type, m.type === 'float32' ? new Float32Array(0) : new Uint16Array(0), dims);
   };
-  const promptLength = job.promptIds.length;
+  const promptLength = spec.promptIds.length;
 
-  async function generate() {
+  async function generateBatch(batch: number) {
     const clock = new GenerationClock();
     const rows: number[][] = Array.from({ length: batch }, () => []);
     const feeds: Record<string, ort.Tensor> = {};
-    for (const p of pairs) feeds[p.past] = emptyPast(p.past);
-    let step = Array.from({ length: batch }, () => job.promptIds).flat();
+    for (const p of pairs) feeds[p.past] = emptyPast(p.past, batch);
+    let step = Array.from({ length: batch }, () => spec.promptIds).flat();
     let stepLength = promptLength;
     let total = 0;
-    for (let produced = 0; produced < job.genTokens; produced++) {
+    for (let produced = 0; produced < spec.genTokens; produced++) {
       feeds[names.inputIds] = intTensor(typeOf(names.inputIds), step, [batch, stepLength]);
       total += stepLength;
       feeds[names.mask] = intTensor(typeOf(names.mask), new Array(batch * total).fill(1), [batch, total]);
@@ -90,6 +89,12 @@ export const load: LoadRunner = async (job: Job, info: ModelInfo) => {
       stepLength = 1;
     }
     return { timing: clock.finish(promptLength, batch), tokens: rows[0] };
+  }
+
+  function generate(mode: ConcurrencyMode, concurrency: number) {
+    if (mode === 'sequential') return generateBatch(spec.batch);
+    if (mode === 'batched') return generateBatch(spec.batch * concurrency);
+    return unsupported('ort-loop', mode);
   }
 
   return { generate, dispose: () => session.release() };

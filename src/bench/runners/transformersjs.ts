@@ -2,28 +2,26 @@
 // ORT-GenAI graph laid out (symlinked) the way it expects.
 import path from 'node:path';
 import { GenerationClock } from '../clock.js';
-import type { ModelInfo } from '../model-info.js';
-import type { Job } from '../protocol.js';
-import type { LoadRunner } from '../runner.js';
+import type { ConcurrencyMode, RunnerSpec } from '../protocol.js';
+import { unsupported, type LoadRunner } from '../runner.js';
 import { TRANSFORMERSJS_MODEL_ID } from '../transformersjs-layout.js';
 
-export const load: LoadRunner = async (job: Job, info: ModelInfo) => {
-  if (!job.transformersjsDir) throw new Error('no transformers.js layout was prepared for this model');
+export const load: LoadRunner = async (spec: RunnerSpec) => {
+  if (!spec.transformersjsDir) throw new Error('no transformers.js layout was prepared for this model');
   const tjs = await import('@huggingface/transformers');
   tjs.env.allowRemoteModels = false;
   tjs.env.allowLocalModels = true;
-  tjs.env.localModelPath = path.dirname(job.transformersjsDir);
+  tjs.env.localModelPath = path.dirname(spec.transformersjsDir);
   const model = await tjs.AutoModelForCausalLM.from_pretrained(TRANSFORMERSJS_MODEL_ID, {
     dtype: 'fp32',
     device: 'cpu',
     local_files_only: true,
-    session_options: { intraOpNumThreads: job.threads, interOpNumThreads: 1, executionMode: 'sequential' },
+    session_options: { intraOpNumThreads: spec.threads, interOpNumThreads: 1, executionMode: 'sequential' },
   });
-  const batch = job.batch;
-  const promptLength = job.promptIds.length;
-  const ids = Array.from({ length: batch }, () => job.promptIds).flat();
+  const promptLength = spec.promptIds.length;
 
-  async function generate() {
+  async function generateBatch(batch: number) {
+    const ids = Array.from({ length: batch }, () => spec.promptIds).flat();
     const clock = new GenerationClock();
     const tokens: number[] = [];
     let calls = 0;
@@ -41,13 +39,19 @@ export const load: LoadRunner = async (job: Job, info: ModelInfo) => {
     await model.generate({
       input_ids,
       attention_mask,
-      max_new_tokens: job.genTokens,
+      max_new_tokens: spec.genTokens,
       // Bans EOS until max_new_tokens, like min_length = max_length in the other runners.
-      min_new_tokens: job.genTokens,
+      min_new_tokens: spec.genTokens,
       do_sample: false,
       streamer,
     } as never);
     return { timing: clock.finish(promptLength, batch), tokens };
+  }
+
+  function generate(mode: ConcurrencyMode, concurrency: number) {
+    if (mode === 'sequential') return generateBatch(spec.batch);
+    if (mode === 'batched') return generateBatch(spec.batch * concurrency);
+    return unsupported('transformersjs', mode);
   }
 
   return {

@@ -85,6 +85,14 @@ export async function run(argv: string[]): Promise<void> {
   console.log(renderTable(report.results));
   for (const s of report.results.filter((r) => r.note)) console.log(`note (${s.runner}): ${s.note}`);
   for (const s of report.results.filter((r) => r.error)) console.log(`\n${s.runner} (threads ${s.threads}, ${s.mode}) failed:\n  ${s.error}`);
+  const probe = report.overhead_probe;
+  if (probe) {
+    const steps = Object.entries(probe.us_per_step).map(([r, us]) => `${r} ${us.toFixed(1)}`).join(', ');
+    console.log(
+      `\nbinding overhead probe (${probe.model}, ${probe.gen_tokens} tokens, 1 thread), µs per step: ${steps || 'none'}` +
+        (probe.error ? `\n  ${probe.error}` : ''),
+    );
+  }
   console.log(`\ntargets (threads ${Math.max(...report.settings.threads)}):\n${renderTargets(report.targets)}`);
   if (parsed.data.json) {
     await mkdir(path.dirname(path.resolve(parsed.data.json)), { recursive: true });

@@ -1,0 +1,45 @@
+// Entry point of one Node runner's process (forked by runner-process.ts): it loads its model once and
+// answers the parent's requests one at a time, so the RSS it reports is that runner's alone.
+import { readModelInfo } from './model-info.js';
+import type { Reply, Request, RunnerName } from './protocol.js';
+import type { LoadedRunner, LoadRunner } from './runner.js';
+
+const loaders: Record<Exclude<RunnerName, 'native'>, () => Promise<{ load: LoadRunner }>> = {
+  stepwise: () => import('./runners/stepwise.js'),
+  generate: () => import('./runners/generate.js'),
+  'ort-loop': () => import('./runners/ort-loop.js'),
+  transformersjs: () => import('./runners/transformersjs.js'),
+};
+
+const baselineRssBytes = process.memoryUsage.rss();
+let runner: LoadedRunner | undefined;
+
+async function handle(request: Request): Promise<Reply | undefined> {
+  switch (request.type) {
+    case 'load': {
+      const { spec } = request;
+      if (spec.runner === 'native') throw new Error('the native runner is an executable, not a Node runner');
+      const t0 = performance.now();
+      const info = await readModelInfo(spec.model);
+      runner = await (await loaders[spec.runner]()).load(spec, info);
+      return { type: 'loaded', loadMs: performance.now() - t0, baselineRssBytes, note: runner.note };
+    }
+    case 'run':
+      if (!runner) throw new Error('no model loaded');
+      return { type: 'generation', generation: await runner.generate(request.mode, request.concurrency) };
+    case 'rss':
+      return { type: 'rss', peakRssBytes: process.resourceUsage().maxRSS * 1024 }; // maxRSS is in kilobytes
+    case 'quit':
+      await runner?.dispose();
+      process.disconnect();
+      return undefined;
+  }
+}
+
+// Requests arrive one at a time (the parent awaits each reply), so no queue is needed.
+process.on('message', (request: Request) => {
+  handle(request).then(
+    (reply) => reply && process.send!(reply),
+    (err: unknown) => process.send!({ type: 'error', error: err instanceof Error ? err.message : String(err) } satisfies Reply),
+  );
+});

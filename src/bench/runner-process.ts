@@ -1,0 +1,164 @@
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { resolveRuntimeLibraries } from '../runtime.js';
+import type { ConcurrencyMode, Generation, Reply, Request, RunnerSpec } from './protocol.js';
+
+const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export const BUILD_NATIVE_LOOP = "'npm run build:bench' (cmake -S bench -B build/bench && cmake --build build/bench)";
+
+/** Where `npm run build:bench` puts the C++ loop; ORTGENAI_BENCH_NATIVE_LOOP points elsewhere. */
+export function nativeLoopPath(): string {
+  return process.env.ORTGENAI_BENCH_NATIVE_LOOP ?? path.join(packageRoot, 'build', 'bench', 'native_loop');
+}
+
+/** Running from TypeScript sources (tests), Node scripts need the tsx loader; built JS needs nothing. */
+export function nodeArgsFor(script: string): string[] {
+  return script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+}
+
+/** A runner in its own process with its model loaded: its RSS is its own and a native abort stays contained. */
+export interface RunnerProcess {
+  readonly loadMs: number;
+  readonly baselineRssBytes: number;
+  readonly note?: string;
+  run(mode: ConcurrencyMode, concurrency: number): Promise<Generation>;
+  peakRssBytes(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export class RunnerError extends Error {}
+
+/** Sends one request at a time and waits for its reply; a dead process fails the pending request. */
+abstract class Channel {
+  private pending?: { resolve: (r: Reply) => void; reject: (e: Error) => void };
+  private output = '';
+  protected exited?: string;
+
+  constructor(protected readonly child: ChildProcess, private readonly label: string) {
+    const keep = (d: Buffer) => (this.output = (this.output + d.toString()).slice(-4000));
+    child.stderr?.on('data', keep);
+    child.once('exit', (code, signal) => {
+      this.exited = signal ? `signal ${signal}` : `exit code ${code}`;
+      const tail = this.output.trim().split('\n').slice(-5).join(' | ');
+      this.pending?.reject(new RunnerError(`the ${label} process died (${this.exited})${tail ? `: ${tail}` : ''}`));
+      this.pending = undefined;
+    });
+  }
+
+  protected keepOutput(d: Buffer): void {
+    this.output = (this.output + d.toString()).slice(-4000);
+  }
+
+  protected receive(reply: Reply): void {
+    const p = this.pending;
+    this.pending = undefined;
+    p?.resolve(reply);
+  }
+
+  protected abstract send(request: Request): void;
+
+  /** Sends `request` (or nothing: waits for what the process says unasked, like the C++ loop's load line). */
+  async request(request?: Request): Promise<Reply> {
+    if (this.exited) throw new RunnerError(`the ${this.label} process has exited (${this.exited})`);
+    const reply = await new Promise<Reply>((resolve, reject) => {
+      this.pending = { resolve, reject };
+      if (request) this.send(request);
+    });
+    if (reply.type === 'error') throw new RunnerError(reply.error);
+    return reply;
+  }
+
+  async close(): Promise<void> {
+    if (this.exited) return;
+    const exit = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.send({ type: 'quit' });
+    await exit;
+  }
+}
+
+class NodeChannel extends Channel {
+  constructor(child: ChildProcess, label: string) {
+    super(child, label);
+    child.stdout?.on('data', (d: Buffer) => this.keepOutput(d));
+    child.on('message', (m) => this.receive(m as Reply));
+  }
+  protected send(request: Request): void {
+    this.child.send(request);
+  }
+}
+
+/** The C++ loop speaks the same requests as text lines and answers JSON lines. */
+class NativeChannel extends Channel {
+  constructor(child: ChildProcess) {
+    super(child, 'native');
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const msg = JSON.parse(line) as Record<string, unknown>;
+      const reply: Reply =
+        typeof msg.error === 'string' ? { type: 'error', error: msg.error }
+        : msg.loaded ? { type: 'loaded', loadMs: msg.loadMs as number, baselineRssBytes: msg.baselineRssBytes as number }
+        : msg.timing ? { type: 'generation', generation: msg as unknown as Generation }
+        : { type: 'rss', peakRssBytes: msg.peakRssBytes as number };
+      this.receive(reply);
+    });
+  }
+  protected send(request: Request): void {
+    const line = request.type === 'run' ? `run ${request.mode} ${request.concurrency}` : request.type;
+    this.child.stdin!.write(`${line}\n`);
+  }
+}
+
+function wrap(channel: Channel, loaded: Reply): RunnerProcess {
+  if (loaded.type !== 'loaded') throw new RunnerError(loaded.type === 'error' ? loaded.error : 'unexpected reply');
+  return {
+    loadMs: loaded.loadMs,
+    baselineRssBytes: loaded.baselineRssBytes,
+    note: loaded.note,
+    async run(mode, concurrency) {
+      const reply = await channel.request({ type: 'run', mode, concurrency });
+      if (reply.type !== 'generation') throw new RunnerError(`unexpected reply ${reply.type}`);
+      return reply.generation;
+    },
+    async peakRssBytes() {
+      const reply = await channel.request({ type: 'rss' });
+      return reply.type === 'rss' ? reply.peakRssBytes : 0;
+    },
+    close: () => channel.close(),
+  };
+}
+
+async function startNative(spec: RunnerSpec): Promise<RunnerProcess> {
+  const exe = nativeLoopPath();
+  if (!existsSync(exe)) throw new RunnerError(`the C++ reference loop is not built (${exe} is missing): run ${BUILD_NATIVE_LOOP}`);
+  const libs = resolveRuntimeLibraries();
+  const args = [
+    '--model', spec.model, '--ort-lib', libs.ort, '--genai-lib', libs.genai, '--prompt-ids', spec.promptIds.join(','),
+    '--gen-tokens', String(spec.genTokens), '--batch', String(spec.batch), '--threads', String(spec.threads),
+  ];
+  const channel = new NativeChannel(spawn(exe, args, { stdio: ['pipe', 'pipe', 'pipe'] }));
+  return wrap(channel, await channel.request());
+}
+
+async function startNode(spec: RunnerSpec, maxConcurrency: number): Promise<RunnerProcess> {
+  const script = fileURLToPath(new URL(`./child${path.extname(import.meta.url)}`, import.meta.url));
+  const child = fork(script, [], {
+    execArgv: nodeArgsFor(script),
+    // Our async calls run on libuv's pool: give each concurrent generation a thread.
+    env: { ...process.env, UV_THREADPOOL_SIZE: String(Math.max(4, maxConcurrency)) },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  const channel = new NodeChannel(child, spec.runner);
+  try {
+    return wrap(channel, await channel.request({ type: 'load', spec }));
+  } catch (err) {
+    await channel.close();
+    throw err;
+  }
+}
+
+export function startRunner(spec: RunnerSpec, maxConcurrency: number): Promise<RunnerProcess> {
+  return spec.runner === 'native' ? startNative(spec) : startNode(spec, maxConcurrency);
+}
