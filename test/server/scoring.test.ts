@@ -4,7 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ColSpec, DataType, ModelSignature, ParamSchema, ParamSpec, pyfunc, PythonModel, Schema } from '../../src/mlflow/index.js';
-import { createServer, type ModelServer } from '../../src/server/index.js';
+import { DisposedError } from '../../src/errors.js';
+import { createServer, serve, type ModelServer } from '../../src/server/index.js';
 
 // The MLflow scoring protocol (mlflow-format.md §7) over real HTTP, on pyfunc models that need no native
 // runtime: an upper-casing model saved from code, and gated models whose predictions wait for the test.
@@ -326,5 +327,59 @@ describe('time and load limits', () => {
       await own.close();
       await loaded.dispose();
     }
+  });
+});
+
+describe('shutdown', () => {
+  it('lets in-flight requests finish before closing, and leaves a caller-owned model alone', async () => {
+    const model = new GatedModel();
+    const loaded = await saveGated('graceful', model);
+    const own = createServer(loaded);
+    const at = await own.listen(0);
+    try {
+      const inflight = post({ inputs: ['late'] }, 'application/json', at);
+      await expect.poll(() => model.inputs.length).toBe(1);
+      const closed = own.close({ timeout: 60 });
+      expect(own.http.listening).toBe(false);
+      model.open();
+      expect((await inflight).json()).toEqual({ predictions: [['late']] });
+      await closed;
+      expect(() => loaded.streamable).not.toThrow(); // not disposed
+    } finally {
+      model.open();
+      await loaded.dispose();
+    }
+  });
+
+  it('aborts what is still running when the grace period ends, answering 503', async () => {
+    const model = new GatedModel();
+    const loaded = await saveGated('abrupt', model);
+    const own = createServer(loaded);
+    const at = await own.listen(0);
+    try {
+      const inflight = post({ inputs: ['too late'] }, 'application/json', at);
+      await expect.poll(() => model.inputs.length).toBe(1);
+      const closed = own.close({ timeout: 0 });
+      const reply = await inflight;
+      expect(reply.status).toBe(503);
+      expect(reply.json()).toEqual({ error_code: 'TEMPORARILY_UNAVAILABLE', message: 'The server is shutting down' });
+      model.open();
+      await closed;
+    } finally {
+      await loaded.dispose();
+    }
+  });
+
+  it('serve() loads the model from its URI and disposes it on close', async () => {
+    const own = await serve(path.join(root, 'upper'), { port: 0, timeout: 5 });
+    const reply = await post({ inputs: ['served'] }, 'application/json', own.url);
+    expect(reply.json()).toEqual({ predictions: ['SERVED'] });
+    await own.close();
+    expect(await own.model.predict({ prompt: 'x' }).catch((e: unknown) => e)).toBeInstanceOf(DisposedError);
+  });
+
+  it('refuses invalid options before loading anything', async () => {
+    await expect(serve(path.join(root, 'does-not-exist'), { maxBodySize: 'lots' })).rejects.toThrow(/maxBodySize/);
+    expect(() => createServer(upper, { concurrency: 0 })).toThrow(/concurrency/);
   });
 });
