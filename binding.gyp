@@ -8,7 +8,6 @@
         "native/addon.cc",
         "native/adapters.cc",
         "native/config.cc",
-        "native/engine.cc",
         "native/errors.cc",
         "native/generator.cc",
         "native/generator_params.cc",
@@ -23,7 +22,7 @@
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!(node scripts/genai-include-dir.cjs)"
       ],
-      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions"],
       "cflags_cc": ["-std=c++17", "-fvisibility=hidden", "-Wall", "-Wextra", "-Wno-unused-parameter"],

@@ -2,6 +2,10 @@
 // loads in the main thread and in any number of worker_threads at once.
 #include "addon.h"
 
+#include "generator.h"
+
+#include <dlfcn.h>
+
 #include <cstring>
 
 namespace oga {
@@ -82,9 +86,20 @@ Napi::Value SetErrorClasses(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// Node unloads an addon when the last environment that loaded it ends (e.g. the only worker_thread using it), but
+// detached token-loop threads may still be returning through our code then. Pin the library for the process.
+void PinAddon() {
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&PinAddon), &info) && info.dli_fname) {
+    dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+  }
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  PinAddon();
   auto* data = new AddonData();
   env.SetInstanceData(data);
+  env.AddCleanupHook([loops = data->loops]() { StopAllLoops(*loops); });
   exports.Set("loadRuntime", Napi::Function::New(env, LoadRuntime, "loadRuntime"));
   exports.Set("runtimeInfo", Napi::Function::New(env, RuntimeInfo, "runtimeInfo"));
   exports.Set("setErrorClasses", Napi::Function::New(env, SetErrorClasses, "setErrorClasses"));
@@ -95,7 +110,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitTokenizer(env, exports, data);
   InitTokenizerStream(env, exports, data);
   InitAdapters(env, exports, data);
-  InitEngine(env, exports, data);
   InitLogging(env, exports, data);
   return exports;
 }

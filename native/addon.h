@@ -3,17 +3,31 @@
 
 #include <napi.h>
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <vector>
 
 #include "errors.h"
 #include "runtime.h"
 
 namespace oga {
 
+struct GeneratorState;
+
+// Token loops running on their own threads for one environment. When the environment goes away (worker.terminate(),
+// process exit) its cleanup hook stops them and waits: a loop must not outlive the libraries or the env it reports to.
+struct LoopRegistry {
+  std::mutex mu;
+  std::condition_variable idle;
+  std::vector<std::shared_ptr<GeneratorState>> running;
+};
+
 // One per napi_env (main thread and each worker_thread), so nothing JS-side is shared between environments.
 struct AddonData {
   Napi::FunctionReference genai_error, disposed_error, validation_error;
-  Napi::FunctionReference config, model, generator_params, generator, tokenizer, tokenizer_stream, adapters, engine;
+  Napi::FunctionReference config, model, generator_params, generator, tokenizer, tokenizer_stream, adapters;
+  std::shared_ptr<LoopRegistry> loops = std::make_shared<LoopRegistry>();
 };
 
 AddonData* GetAddonData(Napi::Env env);
@@ -73,7 +87,6 @@ void InitGenerator(Napi::Env env, Napi::Object exports, AddonData* data);
 void InitTokenizer(Napi::Env env, Napi::Object exports, AddonData* data);
 void InitTokenizerStream(Napi::Env env, Napi::Object exports, AddonData* data);
 void InitAdapters(Napi::Env env, Napi::Object exports, AddonData* data);
-void InitEngine(Napi::Env env, Napi::Object exports, AddonData* data);
 void InitLogging(Napi::Env env, Napi::Object exports, AddonData* data);
 
 // Cross-class handle accessors (defined next to each class).

@@ -39,12 +39,16 @@ class PromiseWorker : public Napi::AsyncWorker {
     }
   }
 
+  // Settling can itself fail while the environment is shutting down (worker.terminate()): then nobody is waiting.
   void OnOK() override {
     Napi::Env env = Env();
     try {
-      deferred_.Resolve(settle_(env, result_));
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
+      try {
+        deferred_.Resolve(settle_(env, result_));
+      } catch (const Napi::Error& e) {
+        deferred_.Reject(e.Value());
+      }
+    } catch (const Napi::Error&) {
     }
     // Release handles captured by the work on the JS thread, before the worker is deleted.
     work_ = nullptr;
@@ -52,7 +56,10 @@ class PromiseWorker : public Napi::AsyncWorker {
   }
 
   void OnError(const Napi::Error& e) override {
-    deferred_.Reject(MakeError(Env(), kind_, e.Message()).Value());
+    try {
+      deferred_.Reject(MakeError(Env(), kind_, e.Message()).Value());
+    } catch (const Napi::Error&) {
+    }
     work_ = nullptr;
     result_ = Result();
   }

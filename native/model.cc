@@ -1,5 +1,5 @@
 // Model: the ONNX sessions of one model folder. Everything created from it (tokenizers, params, generators,
-// adapters, engines) holds its handle, so disposing the JS Model early never frees it under them.
+// adapters) holds its handle, so disposing the JS Model early never frees it under them.
 #include "addon.h"
 #include "async.h"
 

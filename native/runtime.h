@@ -82,21 +82,7 @@
   X(OgaDestroyAdapters)                           \
   X(OgaLoadAdapter)                               \
   X(OgaUnloadAdapter)                             \
-  X(OgaSetActiveAdapter)                          \
-  X(OgaCreateEngine)                              \
-  X(OgaDestroyEngine)                             \
-  X(OgaEngineStep)                                \
-  X(OgaEngineHasPendingRequests)                  \
-  X(OgaEngineAddRequest)                          \
-  X(OgaEngineRemoveRequest)                       \
-  X(OgaCreateRequest)                             \
-  X(OgaRequestAddTokens)                          \
-  X(OgaDestroyRequest)                            \
-  X(OgaRequestSetOpaqueData)                      \
-  X(OgaRequestGetOpaqueData)                      \
-  X(OgaRequestHasUnseenTokens)                    \
-  X(OgaRequestGetUnseenToken)                     \
-  X(OgaRequestIsDone)
+  X(OgaSetActiveAdapter)
 
 namespace oga {
 

@@ -1,6 +1,7 @@
 // The generate/stream hot path: prefill and the whole decode loop run on one dedicated thread (not libuv's pool,
 // which has only four threads), decoding text as it goes. New tokens reach JS in batches: at most one delivery
 // is queued at a time and tokens produced meanwhile join it, so a slow consumer costs one call, not one per token.
+#include <algorithm>
 #include <string>
 #include <thread>
 
@@ -15,9 +16,12 @@ struct Loop {
   std::shared_ptr<GeneratorState> state;
   std::shared_ptr<OgaTokenizer> tokenizer;  // null: deliver ids only (batched or beam generations)
   std::vector<int32_t> prompt;
+  std::shared_ptr<LoopRegistry> registry;
   Napi::ThreadSafeFunction tsfn;
   Napi::Promise::Deferred deferred;
-  Napi::FunctionReference on_chunk;
+  // Owned by the JS thread: freed in the tsfn finalizer, or leaked with a dead environment, never deleted here
+  // (napi_delete_reference off the JS thread is undefined behaviour).
+  Napi::FunctionReference* on_chunk = nullptr;
 
   // Produced but not yet delivered; guarded by `pending_mu`.
   std::mutex pending_mu;
@@ -47,9 +51,9 @@ void Deliver(Napi::Env env, Loop* loop) {
     loop->pending_utf16 = 0;
     loop->delivery_queued = false;
   }
-  if (tokens.empty() || loop->on_chunk.IsEmpty()) return;
+  if (tokens.empty() || !loop->on_chunk) return;
   try {
-    loop->on_chunk.Call({ToInt32Array(env, tokens.data(), tokens.size()), Napi::String::New(env, text),
+    loop->on_chunk->Call({ToInt32Array(env, tokens.data(), tokens.size()), Napi::String::New(env, text),
                          ToInt32Array(env, ends.data(), ends.size())});
   } catch (const Napi::Error&) {
     // A throwing consumer stops the generation; the exception itself already reached JS as uncaught.
@@ -125,13 +129,22 @@ void RunLoop(std::shared_ptr<Loop> owner) {
     if (!env) return;
     Deliver(env, l);
     static const char* names[] = {"done", "stopped"};
-    if (l->outcome == Outcome::Failed) {
-      l->deferred.Reject(MakeError(env, ErrorKind::GenAI, l->error).Value());
-    } else {
-      l->deferred.Resolve(Napi::String::New(env, names[static_cast<int>(l->outcome)]));
+    try {
+      if (l->outcome == Outcome::Failed) {
+        l->deferred.Reject(MakeError(env, ErrorKind::GenAI, l->error).Value());
+      } else {
+        l->deferred.Resolve(Napi::String::New(env, names[static_cast<int>(l->outcome)]));
+      }
+    } catch (const Napi::Error&) {
+      // The environment is shutting down: nobody is waiting for the promise any more.
     }
   });
   loop->tsfn.Release();
+  LoopRegistry& reg = *loop->registry;
+  std::lock_guard<std::mutex> lock(reg.mu);
+  auto& list = reg.running;
+  list.erase(std::find(list.begin(), list.end(), loop->state));
+  reg.idle.notify_all();
 }
 
 }  // namespace
@@ -148,7 +161,8 @@ Napi::Value StartTokenLoop(const Napi::CallbackInfo& info, std::shared_ptr<Gener
   if (info.Length() > 0 && !info[0].IsNull() && !info[0].IsUndefined()) loop->prompt = Tokens(env, info[0], "prompt");
   if (info.Length() > 1 && !info[1].IsNull() && !info[1].IsUndefined()) loop->tokenizer = TokenizerFrom(env, info[1]);
   if (info.Length() < 3 || !info[2].IsFunction()) throw Napi::TypeError::New(env, "onChunk must be a function");
-  loop->on_chunk = Napi::Persistent(info[2].As<Napi::Function>());
+  loop->on_chunk = new Napi::FunctionReference(Napi::Persistent(info[2].As<Napi::Function>()));
+  loop->registry = GetAddonData(env)->loops;
   {
     std::lock_guard<std::mutex> lock(state->run_mu);
     if (state->running) Throw(env, ErrorKind::GenAI, "Generator is already running generate/stream");
@@ -162,10 +176,15 @@ Napi::Value StartTokenLoop(const Napi::CallbackInfo& info, std::shared_ptr<Gener
   loop->tsfn = Napi::ThreadSafeFunction::New(
       env, Napi::Function(), "ortgenai.Generator.run", 0, 1, new std::shared_ptr<Loop>(owner),
       [](Napi::Env, void*, std::shared_ptr<Loop>* l) {
-        (*l)->on_chunk.Reset();
+        delete (*l)->on_chunk;
+        (*l)->on_chunk = nullptr;
         delete l;
       },
       static_cast<void*>(nullptr));
+  {
+    std::lock_guard<std::mutex> lock(loop->registry->mu);
+    loop->registry->running.push_back(state);
+  }
   std::thread(RunLoop, std::move(owner)).detach();
   return promise;
 }
@@ -177,6 +196,12 @@ void StopTokenLoop(GeneratorState& state) {
   // Interrupts a long prefill or step inside ONNX Runtime instead of waiting for it to finish.
   OgaResult* r = api.OgaGenerator_SetRuntimeOption(state.gen.get(), "terminate_session", "1");
   if (r) api.OgaDestroyResult(r);
+}
+
+void StopAllLoops(LoopRegistry& loops) {
+  std::unique_lock<std::mutex> lock(loops.mu);
+  for (auto& state : loops.running) StopTokenLoop(*state);
+  loops.idle.wait(lock, [&] { return loops.running.empty(); });
 }
 
 }  // namespace oga

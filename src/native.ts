@@ -76,16 +76,6 @@ export interface NativeGenerator extends NativeDisposable {
 }
 export type ChunkCallback = (tokens: Int32Array, text: string, ends: Int32Array) => void;
 
-export interface NativeEngine extends NativeDisposable {
-  submit(
-    params: NativeGeneratorParams,
-    prompt: Int32Array | number[],
-    tokenizer: NativeTokenizer | null,
-    onChunk: ChunkCallback,
-  ): { id: number; done: Promise<'done' | 'stopped'> };
-  cancel(id: number): void;
-}
-
 export interface NativeBinding {
   loadRuntime(ortPath: string, genaiPath: string): void;
   runtimeInfo(): { loaded: boolean; ortPath: string; genaiPath: string };
@@ -100,7 +90,6 @@ export interface NativeBinding {
   Tokenizer: { create(model: NativeModel): Promise<NativeTokenizer> };
   TokenizerStream: { create(tokenizer: NativeTokenizer): NativeTokenizerStream };
   Adapters: { create(model: NativeModel): NativeAdapters };
-  Engine: { create(model: NativeModel): NativeEngine };
 }
 
 let addon: NativeBinding | undefined;

@@ -1,4 +1,0 @@
-#include "addon.h"
-namespace oga {
-void InitEngine(Napi::Env, Napi::Object, AddonData*) {}
-}  // namespace oga

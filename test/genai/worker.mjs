@@ -1,0 +1,29 @@
+// Runs in a worker_thread: loads the addon and the runtime in this thread's own environment and generates.
+// Plain .mjs over the raw binding (the addon's context-awareness is what is under test, not TypeScript loading).
+import { createRequire } from 'node:module';
+import { parentPort, workerData } from 'node:worker_threads';
+
+const require = createRequire(import.meta.url);
+const addon = require('node-gyp-build')(workerData.packageRoot);
+addon.loadRuntime(workerData.ort, workerData.genai);
+
+const model = await addon.Model.load(workerData.modelDir);
+const tokenizer = await addon.Tokenizer.create(model);
+const outputs = [];
+for (let round = 0; round < workerData.rounds; round++) {
+  const params = addon.GeneratorParams.create(model);
+  params.setSearchNumber('max_length', workerData.prompt.length + workerData.newTokens);
+  const gen = await addon.Generator.create(model, params);
+  const tokens = [];
+  let text = '';
+  await gen.run(workerData.prompt, tokenizer, (ids, chunk) => {
+    tokens.push(...ids);
+    text += chunk;
+  });
+  outputs.push({ tokens, text });
+  gen.dispose();
+  params.dispose();
+}
+tokenizer.dispose();
+model.dispose();
+parentPort.postMessage(outputs);
