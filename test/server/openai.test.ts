@@ -159,6 +159,26 @@ describe('/v1/chat/completions', () => {
   });
 });
 
+describe('/invocations on the chat model', () => {
+  async function invoke(body: unknown): Promise<{ status: number; json: any }> {
+    const res = await fetch(`${chatServer.url}/invocations`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: res.status, json: await res.json() };
+  }
+
+  it('answers the unified chat form with the completion itself, unwrapped', async () => {
+    const reply = await invoke({ messages, max_tokens: 4 });
+    expect(reply.status).toBe(200);
+    expect(reply.json).not.toHaveProperty('predictions');
+    expect(reply.json).toMatchObject({ object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant' } }] });
+  });
+
+  it('wraps classic requests in predictions, one completion per row', async () => {
+    const reply = await invoke({ dataframe_records: [{ messages, max_tokens: 2 }, { messages, max_tokens: 3 }] });
+    expect(reply.status).toBe(200);
+    expect(reply.json.predictions.map((p: ChatCompletion) => p.object)).toEqual(['chat.completion', 'chat.completion']);
+  });
+});
+
 describe('/v1/completions and /v1/models', () => {
   it('answers a text completion on a completions model', async () => {
     const completions = client(completionsServer);

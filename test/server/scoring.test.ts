@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ColSpec, DataType, ModelSignature, ParamSchema, ParamSpec, pyfunc, PythonModel, Schema } from '../../src/mlflow/index.js';
 import { DisposedError } from '../../src/errors.js';
-import { createServer, serve, type ModelServer } from '../../src/server/index.js';
+import { createServer, serve, type ModelServer, type ServerOptions } from '../../src/server/index.js';
 
 // The MLflow scoring protocol (mlflow-format.md §7) over real HTTP, on pyfunc models that need no native
 // runtime: an upper-casing model saved from code, and gated models whose predictions wait for the test.
@@ -45,10 +45,28 @@ let upper: pyfunc.PyFuncModel;
 let server: ModelServer;
 let base: string;
 
-async function saveGated(name: string, model: GatedModel, signature?: ModelSignature): Promise<pyfunc.PyFuncModel> {
+interface Gated {
+  model: GatedModel;
+  loaded: pyfunc.PyFuncModel;
+  server: ModelServer;
+  at: string;
+}
+
+/** Saves, loads and serves a GatedModel (no signature) for `body`; then opens the gate, closes and disposes. */
+async function withGated(name: string, options: ServerOptions, body: (g: Gated) => Promise<void>, gated = true): Promise<void> {
+  const model = new GatedModel(gated);
   const dir = path.join(root, name);
-  await pyfunc.saveModel(dir, { pythonModel: model, signature });
-  return pyfunc.loadModel(dir, { pythonModel: model });
+  await pyfunc.saveModel(dir, { pythonModel: model });
+  const loaded = await pyfunc.loadModel(dir, { pythonModel: model });
+  const server = createServer(loaded, options);
+  const at = await server.listen(0);
+  try {
+    await body({ model, loaded, server, at });
+  } finally {
+    model.open();
+    await server.close();
+    await loaded.dispose();
+  }
 }
 
 interface Reply {
@@ -107,17 +125,11 @@ describe('health and version', () => {
   });
 
   it('reports 404 on /ping once the model is gone', async () => {
-    const model = new GatedModel();
-    const loaded = await saveGated('ping-gone', model);
-    const own = createServer(loaded);
-    const at = await own.listen(0);
-    try {
+    await withGated('ping-gone', {}, async ({ loaded, at }) => {
       expect((await request(`${at}/ping`)).status).toBe(200);
       await loaded.dispose();
       expect(await request(`${at}/ping`)).toMatchObject({ status: 404, text: '\n' });
-    } finally {
-      await own.close();
-    }
+    });
   });
 });
 
@@ -163,19 +175,12 @@ describe('request formats', () => {
   });
 
   it('hands a model without a signature the DataFrame as columns', async () => {
-    const model = new GatedModel(false);
-    const loaded = await saveGated('no-signature', model);
-    const own = createServer(loaded);
-    const at = await own.listen(0);
-    try {
+    await withGated('no-signature', {}, async ({ at }) => {
       const split = await post({ dataframe_split: { columns: ['a', 'b'], data: [[1, 'x'], [2, 'y']] } }, 'application/json', at);
       expect(split.json()).toEqual({ predictions: [{ a: [1, 2], b: ['x', 'y'] }] });
       const csv = await post('a,b\n1,x\n2.5,\n', 'text/csv', at);
       expect(csv.json()).toEqual({ predictions: [{ a: [1, 2.5], b: ['x', null] }] });
-    } finally {
-      await own.close();
-      await loaded.dispose();
-    }
+    }, false);
   });
 });
 
@@ -291,30 +296,18 @@ describe('errors', () => {
 
 describe('time and load limits', () => {
   it('answers 504 when a prediction outlives the timeout', async () => {
-    const model = new GatedModel();
-    const loaded = await saveGated('slow', model);
-    const own = createServer(loaded, { timeout: 0.2 });
-    const at = await own.listen(0);
-    try {
+    await withGated('slow', { timeout: 0.2 }, async ({ at }) => {
       const reply = await post({ inputs: ['x'] }, 'application/json', at);
       expect(reply).toMatchObject({ status: 504, contentType: 'application/json', text: 'Request processing time exceeded limit' });
-      model.open();
-    } finally {
-      await own.close();
-      await loaded.dispose();
-    }
+    });
   });
 
   it('queues up to maxQueue requests and answers 503 TEMPORARILY_UNAVAILABLE beyond', async () => {
-    const model = new GatedModel();
-    const loaded = await saveGated('busy', model);
-    const own = createServer(loaded, { concurrency: 1, maxQueue: 1 });
-    const at = await own.listen(0);
-    try {
+    await withGated('busy', { concurrency: 1, maxQueue: 1 }, async ({ model, server, at }) => {
       const first = post({ inputs: ['first'] }, 'application/json', at);
       await expect.poll(() => model.inputs.length).toBe(1);
       const second = post({ inputs: ['second'] }, 'application/json', at);
-      await expect.poll(() => own.load).toEqual({ running: 1, waiting: 1 });
+      await expect.poll(() => server.load).toEqual({ running: 1, waiting: 1 });
       const third = await post({ inputs: ['third'] }, 'application/json', at);
       expect(third.status).toBe(503);
       expect(third.json()).toEqual({ error_code: 'TEMPORARILY_UNAVAILABLE', message: expect.stringContaining('The server is busy') });
@@ -323,51 +316,35 @@ describe('time and load limits', () => {
       await expect.poll(() => model.inputs.length).toBe(2);
       model.open();
       expect((await second).json()).toEqual({ predictions: [['second']] });
-    } finally {
-      await own.close();
-      await loaded.dispose();
-    }
+    });
   });
 });
 
 describe('shutdown', () => {
   it('lets in-flight requests finish before closing, and leaves a caller-owned model alone', async () => {
-    const model = new GatedModel();
-    const loaded = await saveGated('graceful', model);
-    const own = createServer(loaded);
-    const at = await own.listen(0);
-    try {
+    await withGated('graceful', {}, async ({ model, loaded, server, at }) => {
       const inflight = post({ inputs: ['late'] }, 'application/json', at);
       await expect.poll(() => model.inputs.length).toBe(1);
-      const closed = own.close({ timeout: 60 });
-      expect(own.http.listening).toBe(false);
+      const closed = server.close({ timeout: 60 });
+      expect(server.http.listening).toBe(false);
       model.open();
       expect((await inflight).json()).toEqual({ predictions: [['late']] });
       await closed;
       expect(() => loaded.streamable).not.toThrow(); // not disposed
-    } finally {
-      model.open();
-      await loaded.dispose();
-    }
+    });
   });
 
   it('aborts what is still running when the grace period ends, answering 503', async () => {
-    const model = new GatedModel();
-    const loaded = await saveGated('abrupt', model);
-    const own = createServer(loaded);
-    const at = await own.listen(0);
-    try {
+    await withGated('abrupt', {}, async ({ model, server, at }) => {
       const inflight = post({ inputs: ['too late'] }, 'application/json', at);
       await expect.poll(() => model.inputs.length).toBe(1);
-      const closed = own.close({ timeout: 0 });
+      const closed = server.close({ timeout: 0 });
       const reply = await inflight;
       expect(reply.status).toBe(503);
       expect(reply.json()).toEqual({ error_code: 'TEMPORARILY_UNAVAILABLE', message: 'The server is shutting down' });
       model.open();
       await closed;
-    } finally {
-      await loaded.dispose();
-    }
+    });
   });
 
   it('serve() loads the model from its URI and disposes it on close', async () => {
