@@ -1,0 +1,91 @@
+// Functional tests of `ortgenai bench`: it runs every runner on a real generated model and writes the
+// documented JSON. Speed is never asserted here (the bench itself is the speed check).
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ValidationError } from '../../src/errors.js';
+import { run } from '../../src/cli/commands/bench.js';
+import type { BenchReport } from '../../src/bench/run.js';
+import { fixtureModel, repoRoot } from '../helpers/fixtures.js';
+
+const GEN_TOKENS = 8;
+let scratch: string;
+let report: BenchReport;
+
+beforeAll(async () => {
+  // The C++ reference loop is built like `npm run build:bench` does (CI builds only the addon).
+  execFileSync('cmake', ['-S', 'bench', '-B', 'build/bench', '-DCMAKE_BUILD_TYPE=Release'], { cwd: repoRoot, stdio: 'ignore' });
+  execFileSync('cmake', ['--build', 'build/bench'], { cwd: repoRoot, stdio: 'ignore' });
+  scratch = await mkdtemp(path.join(os.tmpdir(), 'bench-test-'));
+  const json = path.join(scratch, 'out.json');
+  await run([
+    '-m', fixtureModel('tiny-random'), '--prompt-tokens', '16', '--gen-tokens', String(GEN_TOKENS),
+    '--repeat', '1', '--warmup', '0', '--threads', '1', '--concurrency', '2', '--json', json,
+    '--cache-dir', scratch,
+  ]);
+  report = JSON.parse(await readFile(json, 'utf8')) as BenchReport;
+});
+
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+const row = (runner: string, mode = 'sequential') => report.results.find((r) => r.runner === runner && r.mode === mode)!;
+
+describe('ortgenai bench', () => {
+  it('runs every runner and reports medians under the documented keys', () => {
+    for (const runner of ['native', 'stepwise', 'generate', 'transformersjs', 'ort-loop']) {
+      const r = row(runner);
+      expect(r.error, `${runner}: ${r.error}`).toBeUndefined();
+      expect(Object.keys(r.medians!)).toEqual(
+        expect.arrayContaining(['prefill_tps', 'ttft_ms', 'decode_tps', 'e2e_ms', 'peak_rss_mb', 'model_rss_mb']),
+      );
+      expect(r.medians!.peak_rss_mb).toBeGreaterThan(r.medians!.model_rss_mb);
+    }
+  });
+
+  it('gives every runner its ratios to the C++ loop', () => {
+    for (const runner of ['stepwise', 'generate', 'transformersjs', 'ort-loop']) {
+      expect(Object.keys(row(runner).ratios!).sort()).toEqual(
+        ['decode_ratio_to_native', 'e2e_ratio_to_native', 'model_rss_ratio_to_native', 'prefill_ratio_to_native',
+          'rss_ratio_to_native', 'ttft_ratio_to_native'],
+      );
+    }
+    expect(typeof row('stepwise').binding_overhead_us_per_token).toBe('number');
+  });
+
+  it('never lets EOS end a run early', () => {
+    for (const r of report.results.filter((x) => !x.error)) {
+      for (const timing of r.runs) expect(timing.newTokens, `${r.runner} ${r.mode}`).toBe(GEN_TOKENS);
+    }
+  });
+
+  it('has our binding produce exactly the C++ loop\'s greedy tokens', () => {
+    expect(row('stepwise').tokens_match_native).toBe(true);
+    expect(row('generate').tokens_match_native).toBe(true);
+  });
+
+  it('measures concurrent generations against a single stream', () => {
+    const concurrent = row('stepwise', 'concurrent');
+    expect(concurrent.error).toBeUndefined();
+    expect(concurrent.streams).toBe(2);
+    expect(concurrent.speedup_vs_single_stream).toBeGreaterThan(0);
+    expect(row('native', 'batched').streams).toBe(2);
+  });
+
+  it('measures the binding overhead on the counting model and checks the issue targets', () => {
+    expect(report.overhead_probe?.error).toBeUndefined();
+    expect(report.overhead_probe?.us_per_step.native).toBeGreaterThan(0);
+    expect(typeof report.overhead_probe?.binding_overhead_us_per_token).toBe('number');
+    expect(report.targets.map((t) => t.name)).toContain('stepwise_decode_ratio_to_native');
+  });
+
+  it('rejects bad options with a ValidationError', async () => {
+    await expect(run(['-m', fixtureModel('tiny-random'), '--threads', '0'])).rejects.toBeInstanceOf(ValidationError);
+    await expect(run(['--repeat', '1'])).rejects.toThrow(/-m|--preset/);
+    await expect(run(['-m', path.join(scratch, 'missing')])).rejects.toThrow(/not an ORT-GenAI model folder/);
+    await expect(run(['-m', fixtureModel('tiny-random'), '--runners', 'nope'])).rejects.toBeInstanceOf(ValidationError);
+  });
+});
