@@ -23,7 +23,7 @@ export const BUILDER_VERSION = 1;
 export const DEFAULT_SEED = 42;
 export const MODEL_FILENAME = 'model.onnx';
 /** Measured generation + write throughput on a 2-core CI machine, for the up-front time estimate. */
-const BYTES_PER_SECOND = 100e6;
+const BYTES_PER_SECOND = 75e6;
 /** Upper bound of a node's share of model.onnx (names, attributes, external-data references). */
 const PROTOBUF_BYTES_PER_NODE = 1024;
 
