@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { OrtGenAIError } from '../errors.js';
+import { AbortError, OrtGenAIError } from '../errors.js';
 
 /** The request body is larger than the server accepts (HTTP 413). */
 export class PayloadTooLargeError extends OrtGenAIError {
@@ -17,14 +17,17 @@ export class PayloadTooLargeError extends OrtGenAIError {
 /**
  * Reads the whole body, refusing more than `limit` bytes. An oversized body is refused from its
  * Content-Length before any of it is read; past the limit the rest is drained, not buffered, so the
- * client still receives the 413 instead of a reset connection.
+ * client still receives the 413 instead of a reset connection. Rejects with AbortError when the client
+ * leaves before the end of the body, or with the signal's reason when it fires first (a slow sender
+ * runs into the request timeout).
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number, signal: AbortSignal): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
     req.resume();
     return Promise.reject(new PayloadTooLargeError(limit, declared));
   }
+  if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -33,6 +36,12 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       req.off('end', onEnd);
       req.off('error', onError);
       req.off('close', onClose);
+      signal.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => {
+      cleanup();
+      req.resume();
+      reject(signal.reason);
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
@@ -54,11 +63,12 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     };
     const onClose = () => {
       cleanup();
-      if (!req.complete) reject(new Error('The client closed the connection before sending the whole request body'));
+      if (!req.complete) reject(new AbortError('The client closed the connection before sending the whole request body'));
     };
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
     req.on('close', onClose);
+    signal.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -95,8 +95,6 @@ export class ModelServer extends EventEmitter {
       createdSeconds(model),
     );
     this.http = createHttpServer((req, res) => this.#handle(req, res));
-    // Our own timeout covers slow predictions; Node's default 300 s requestTimeout would cut long streams.
-    this.http.requestTimeout = 0;
     this.http.on('clientError', (err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       else socket.destroy(err);

@@ -20,10 +20,10 @@ const ENDPOINT_TASK: Record<string, LlmTask> = {
 async function readJsonObject(ex: Exchange, core: ServingCore): Promise<Record<string, unknown> | undefined> {
   let raw: Buffer;
   try {
-    raw = await readBody(ex.req, core.options.maxBodySize);
+    raw = await readBody(ex.req, core.options.maxBodySize, ex.signal);
   } catch (err) {
     if (err instanceof PayloadTooLargeError) sendOpenAIError(ex, 413, err.message, 'request_too_large');
-    else sendOpenAIError(ex, 400, `Could not read the request body: ${(err as Error).message}`);
+    else fail(ex, core, err);
     return undefined;
   }
   let body: unknown;

@@ -1,3 +1,4 @@
+import { AbortError } from '../../errors.js';
 import { MlflowException } from '../../mlflow/errors.js';
 import { pyStr } from '../../mlflow/signature/python.js';
 import { PayloadTooLargeError, readBody } from '../body.js';
@@ -61,11 +62,11 @@ export async function invocations(ex: Exchange, core: ServingCore): Promise<void
   }
   let invocation: Invocation;
   try {
-    invocation = parseInvocation(core, contentType.mime, await readBody(ex.req, core.options.maxBodySize));
+    invocation = parseInvocation(core, contentType.mime, await readBody(ex.req, core.options.maxBodySize, ex.signal));
   } catch (err) {
     if (err instanceof PayloadTooLargeError) sendMlflowError(ex, new MlflowException(err.message, 'BAD_REQUEST'), {}, 413);
     else if (err instanceof MlflowException) sendMlflowError(ex, err);
-    else if (!sendInterruption(ex, err)) throw err;
+    else if (!sendInterruption(ex, err) && !(err instanceof AbortError)) throw err; // AbortError: the client left
     return;
   }
 
