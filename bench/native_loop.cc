@@ -4,7 +4,7 @@
 // session options. It answers one JSON line per command; `ortgenai bench` drives it.
 //
 //   native_loop --model DIR --ort-lib PATH --genai-lib PATH --prompt-ids 1,2,3 --gen-tokens N
-//               [--batch B] [--threads T]
+//               [--batch B] [--threads T] [--overlay GENAI_CONFIG_JSON]
 // then commands on stdin (see main): `run sequential 1`, `run batched 8`, `rss`, `quit`.
 #include <dlfcn.h>
 #include <sys/resource.h>
@@ -81,6 +81,7 @@ long RssKb(const char* field) {
 
 struct Options {
   std::string model, ort_lib, genai_lib, mode = "sequential";
+  std::string overlay;  // extra genai_config overlay, e.g. ORT profiling for a per-operator breakdown
   std::vector<int32_t> prompt;
   int gen_tokens = 128, batch = 1, threads = 1, concurrency = 1;
 };
@@ -97,6 +98,7 @@ Options Parse(int argc, char** argv) {
   o.model = get("--model");
   o.ort_lib = get("--ort-lib");
   o.genai_lib = get("--genai-lib");
+  o.overlay = get("--overlay");
   o.gen_tokens = num("--gen-tokens", o.gen_tokens);
   o.batch = num("--batch", o.batch);
   o.threads = num("--threads", o.threads);
@@ -114,6 +116,7 @@ OgaModel* LoadModel(const Options& o) {
   std::string overlay = R"({"model":{"decoder":{"session_options":{"intra_op_num_threads":)" +
                         std::to_string(o.threads) + R"(,"inter_op_num_threads":1}}}})";
   Check(api.OgaConfigOverlay(config, overlay.c_str()));
+  if (!o.overlay.empty()) Check(api.OgaConfigOverlay(config, o.overlay.c_str()));
   OgaModel* model = nullptr;
   Check(api.OgaCreateModelFromConfig(config, &model));
   api.OgaDestroyConfig(config);
