@@ -22,7 +22,7 @@ export class Exchange {
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
   ) {
-    this.url = new URL(req.url ?? '/', 'http://localhost');
+    this.url = parseUrl(req.url);
     res.on('close', () => {
       if (!res.writableFinished) this.abort('disconnect');
       this.clearTimeout();
@@ -68,6 +68,14 @@ export class Exchange {
 
   sendJson(status: number, body: unknown, headers?: Record<string, string>): void {
     this.send(status, JSON.stringify(body), 'application/json', headers);
+  }
+}
+
+function parseUrl(target: string | undefined): URL {
+  try {
+    return new URL(target ?? '/', 'http://localhost');
+  } catch {
+    return new URL('http://localhost/'); // an unparseable target answers 404 like any unknown route
   }
 }
 

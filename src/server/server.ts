@@ -60,6 +60,14 @@ function isLive(model: PyFuncModel): boolean {
   }
 }
 
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 function defaultModelName(model: PyFuncModel): string {
   const source = model.metadata.flavors.ortgenai?.source_model_name;
   return typeof source === 'string' && source ? source : path.basename(model.path);
@@ -173,7 +181,7 @@ export class ModelServer extends EventEmitter {
     }
     const method = ex.req.method ?? 'GET';
     const modelPath = /^\/v1\/models\/(.+)$/.exec(ex.url.pathname);
-    if (modelPath && method === 'GET') return retrieveModel(ex, this.#core, decodeURIComponent(modelPath[1]));
+    if (modelPath && method === 'GET') return retrieveModel(ex, this.#core, safeDecode(modelPath[1]));
     const methods = ROUTES[ex.url.pathname];
     const route = methods?.[method] ?? (method === 'HEAD' ? methods?.GET : undefined);
     if (route) return route(ex, this.#core);
