@@ -1,0 +1,75 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { Generator, GeneratorParams, Model } from '../../src/index.js';
+import { PROMPT_IDS, testModels } from './models.js';
+
+const MiB = 1024 * 1024;
+
+// A real collection is needed to see finalizers run: V8 cannot see the native memory behind our handles.
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
+async function settle(): Promise<number> {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    // Finalizers run on the next turns of the event loop.
+    await new Promise((r) => setImmediate(r));
+  }
+  return process.memoryUsage().rss;
+}
+
+describe.each(testModels())('native memory on $name', ({ dir }) => {
+  it('1,000 create/generate/dispose cycles keep RSS within a bounded growth', async () => {
+    using model = await Model.load(dir, { threads: 1 });
+    const cycle = async () => {
+      const params = new GeneratorParams(model);
+      params.setSearchOptions({ max_length: PROMPT_IDS.length + 4 });
+      const gen = await Generator.create(model, params);
+      await gen.appendTokens(PROMPT_IDS);
+      await gen.generateNextToken();
+      gen.dispose();
+      params.dispose();
+      const stream = model.tokenizer.createStream();
+      stream.decode(PROMPT_IDS[0]);
+      stream.dispose();
+      await model.generate(PROMPT_IDS, { maxTokens: 3 });
+    };
+    // Warm up allocator arenas and caches before the baseline.
+    for (let i = 0; i < 100; i++) await cycle();
+    const before = await settle();
+    for (let i = 0; i < 1000; i++) await cycle();
+    const growth = (await settle()) - before;
+    // Leaking one generator (KV cache, params, stream) per cycle would cost far more than this.
+    expect(growth).toBeLessThan(48 * MiB);
+  });
+
+  it('objects left to the garbage collector are freed by their finalizers', async () => {
+    using model = await Model.load(dir, { threads: 1 });
+    const forget = async () => {
+      const params = new GeneratorParams(model);
+      params.setSearchOptions({ max_length: PROMPT_IDS.length + 2 });
+      const gen = await Generator.create(model, params);
+      await gen.appendTokens(PROMPT_IDS);
+    };
+    for (let i = 0; i < 100; i++) await forget();
+    const before = await settle();
+    for (let i = 0; i < 500; i++) {
+      await forget();
+      if (i % 50 === 49) await settle();
+    }
+    expect((await settle()) - before).toBeLessThan(64 * MiB);
+  });
+
+  it('model load/dispose cycles release the model', async () => {
+    const once = async () => {
+      const model = await Model.load(dir, { threads: 1 });
+      await model.generate(PROMPT_IDS, { maxTokens: 2 });
+      model.dispose();
+    };
+    for (let i = 0; i < 3; i++) await once();
+    const before = await settle();
+    for (let i = 0; i < 12; i++) await once();
+    expect((await settle()) - before).toBeLessThan(64 * MiB);
+  });
+});
