@@ -1,8 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { ValidationError } from '../../errors.js';
+import { parseCommandArgs } from '../args.js';
 import { ortgenai, pyfunc, type ChatCompletion, type ChatCompletionChunk } from '../../mlflow/index.js';
 import { PRESET_NAMES, buildModel, type PresetName } from '../../modelbuilder/index.js';
 
@@ -21,26 +21,17 @@ Options:
   --max-tokens <N>    new tokens per answer (default 24)`;
 
 export async function run(argv: string[]): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        preset: { type: 'string', default: 'tiny-random' },
-        keep: { type: 'string' },
-        question: { type: 'string', default: 'What does ONNX Runtime GenAI do?' },
-        'max-tokens': { type: 'string', default: '24' },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-      strict: true,
-    }));
-  } catch (err) {
-    throw new ValidationError(`${(err as Error).message}\n\n${HELP}`, [], { cause: err });
-  }
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
+  const values = parseCommandArgs(
+    argv,
+    {
+      preset: { type: 'string', default: 'tiny-random' },
+      keep: { type: 'string' },
+      question: { type: 'string', default: 'What does ONNX Runtime GenAI do?' },
+      'max-tokens': { type: 'string', default: '24' },
+    },
+    HELP,
+  );
+  if (!values) return;
   if (!(PRESET_NAMES as readonly string[]).includes(values.preset)) {
     throw new ValidationError(`unknown preset '${values.preset}'; choose one of ${PRESET_NAMES.join(', ')}`);
   }
