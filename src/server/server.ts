@@ -39,7 +39,7 @@ export interface CloseOptions {
 
 type Route = (ex: Exchange, core: ServingCore) => void | Promise<void>;
 
-const ping: Route = (ex, core) => ex.send(isLive(core.model) ? 200 : 404, '\n', 'application/json');
+const ping: Route = (ex, core) => ex.send(core.model.disposed ? 404 : 200, '\n', 'application/json');
 
 const ROUTES: Record<string, Partial<Record<string, Route>>> = {
   '/ping': { GET: ping },
@@ -50,15 +50,6 @@ const ROUTES: Record<string, Partial<Record<string, Route>>> = {
   '/v1/completions': { POST: completions },
   '/v1/models': { GET: listModels },
 };
-
-function isLive(model: PyFuncModel): boolean {
-  try {
-    void model.streamable; // throws DisposedError once the model is disposed
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function safeDecode(text: string): string {
   try {

@@ -239,10 +239,32 @@ describe('PythonModel contract', () => {
     await expect(model.predictStream([{ prompt: 'a' }, { prompt: 'b' }]).next()).rejects.toThrow(/requires single input/);
   });
 
-  it('throws DisposedError after dispose', async () => {
+  it('throws DisposedError after dispose, and says it is disposed', async () => {
     const m = await pyfunc.loadModel(dir);
+    expect(m.disposed).toBe(false);
     await m.dispose();
+    expect(m.disposed).toBe(true);
     await expect(m.predict({ prompt: 'x' })).rejects.toThrow(/disposed/);
+  });
+
+  it("hands the caller's AbortSignal to predict and predictStream", async () => {
+    const seen: (AbortSignal | undefined)[] = [];
+    class Waiter extends PythonModel {
+      predict(_c: PythonModelContext, _input: unknown, _params?: unknown, options?: { signal?: AbortSignal }) {
+        seen.push(options?.signal);
+        return ['done'];
+      }
+      async *predictStream(_c: PythonModelContext, _input: unknown, _params?: unknown, options?: { signal?: AbortSignal }) {
+        seen.push(options?.signal);
+        yield 'chunk';
+      }
+    }
+    const bound = await pyfunc.loadModel(dir, { pythonModel: new Waiter() });
+    const controller = new AbortController();
+    await bound.predict({ prompt: 'x' }, undefined, { signal: controller.signal });
+    for await (const _ of bound.predictStream({ prompt: 'x' }, undefined, { signal: controller.signal }));
+    expect(seen).toEqual([controller.signal, controller.signal]);
+    await bound.dispose();
   });
 
   it('refuses to save over a non-empty folder and cleans up a failed save', async () => {
@@ -251,6 +273,25 @@ describe('PythonModel contract', () => {
     const err = await pyfunc.saveModel(target, { pythonModel: await probeFile('empty.mjs', 'export const x = 1;\n') }).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/did not register a model.*setModel\(\)/);
     await expect(readFile(path.join(target, 'MLmodel'))).rejects.toThrow();
+  });
+
+  it('streams a record of arrays as one input when there is no signature to make it a table', async () => {
+    class Echo extends PythonModel<unknown, unknown> {
+      predict(_c: PythonModelContext, input: unknown) {
+        return input;
+      }
+      async *predictStream(_c: PythonModelContext, input: unknown) {
+        yield input;
+      }
+    }
+    const target = path.join(root, 'no-signature');
+    await pyfunc.saveModel(target, { pythonModel: new Echo() });
+    const bound = await pyfunc.loadModel(target, { pythonModel: new Echo() });
+    const request = { messages: [{ role: 'user', content: 'a' }, { role: 'assistant', content: 'b' }] };
+    const chunks: unknown[] = [];
+    for await (const c of bound.predictStream(request)) chunks.push(c);
+    expect(chunks).toEqual([request]);
+    await bound.dispose();
   });
 
   it('saves an instance without its code: loading then needs the implementation again', async () => {

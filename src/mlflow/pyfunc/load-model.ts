@@ -32,12 +32,12 @@ class PythonModelImplementation implements PyfuncImplementation {
     if (typeof model.predictStream === 'function') this.predictStream = this.#stream;
   }
 
-  async predict(data: unknown, params: Record<string, unknown>): Promise<unknown> {
-    return this.pythonModel.predict(this.#context, data, params);
+  async predict(data: unknown, params: Record<string, unknown>, options: PredictOptions): Promise<unknown> {
+    return this.pythonModel.predict(this.#context, data, params, options);
   }
 
-  async *#stream(data: unknown, params: Record<string, unknown>, _options: PredictOptions): AsyncGenerator<unknown> {
-    yield* this.pythonModel.predictStream!(this.#context, data, params);
+  async *#stream(data: unknown, params: Record<string, unknown>, options: PredictOptions): AsyncGenerator<unknown> {
+    yield* this.pythonModel.predictStream!(this.#context, data, params, options);
   }
 
   async dispose(): Promise<void> {

@@ -35,9 +35,13 @@ export function columnsToRecords(table: Record<string, unknown>, rowCount?: numb
 }
 
 /** `_convert_llm_input_data` + the single-input rule of MLflow's `predict_stream`. */
-function singleInput(data: unknown): unknown {
+/**
+ * `tabular` says the input went through schema enforcement, so a record of arrays is a column table.
+ * Without a signature it is the caller's own value (`{messages: [a, b]}` is one chat request).
+ */
+function singleInput(data: unknown, tabular: boolean): unknown {
   let rows: unknown[] | undefined;
-  if (isColumnTable(data)) {
+  if (tabular && isColumnTable(data)) {
     rows = columnsToRecords(data);
   } else if (Array.isArray(data)) {
     rows = data;
@@ -77,6 +81,11 @@ export class PyFuncModel {
     return this.#impl;
   }
 
+  /** True once `dispose()` ran: every other call then throws DisposedError. */
+  get disposed(): boolean {
+    return this.#impl === undefined;
+  }
+
   /** True when the model can `predictStream`. */
   get streamable(): boolean {
     return typeof this.#live().predictStream === 'function';
@@ -100,7 +109,7 @@ export class PyFuncModel {
     const impl = this.#live();
     if (!impl.predictStream) throw new MlflowException('This model does not support predict_stream method.', 'NOT_IMPLEMENTED');
     const prepared = this.#prepare(impl, data, params);
-    const input = impl.validatesInput ? prepared.input : singleInput(prepared.input);
+    const input = impl.validatesInput ? prepared.input : singleInput(prepared.input, this.metadata.signature?.inputs !== undefined);
     yield* impl.predictStream(input, prepared.params, options);
   }
 

@@ -1,3 +1,5 @@
+import type { PredictOptions } from './pyfunc-model.js';
+
 /**
  * The PythonModel contract of `mlflow.pyfunc` (mlflow-format.md §5), for TypeScript classes.
  *
@@ -25,13 +27,18 @@ export abstract class PythonModel<Input = ColumnInput, Output = unknown, Params 
   /** Build expensive state (models, tokenizers) from `context.artifacts`. Optional. */
   loadContext(_context: PythonModelContext): void | Promise<void> {}
 
-  abstract predict(context: PythonModelContext, modelInput: Input, params?: Params): Output | Promise<Output>;
+  /**
+   * `options.signal` fires when the caller gives up (a served request timed out, the client left, the
+   * server is shutting down): long work should stop then. Python's signature has no such argument; ours
+   * is an optional fourth one, so a Python-shaped `predict(context, modelInput, params)` still fits.
+   */
+  abstract predict(context: PythonModelContext, modelInput: Input, params?: Params, options?: PredictOptions): Output | Promise<Output>;
 
   /**
    * Optional streaming twin of `predict`. Defining it makes the saved model `streamable`; it receives a
    * single input record (`{ prompt: 'hi' }`), as MLflow's `predict_stream` does.
    */
-  predictStream?(context: PythonModelContext, modelInput: unknown, params?: Params): AsyncIterable<unknown> | Iterable<unknown>;
+  predictStream?(context: PythonModelContext, modelInput: unknown, params?: Params, options?: PredictOptions): AsyncIterable<unknown> | Iterable<unknown>;
 
   /** Optional: free native resources built in `loadContext`; `PyFuncModel.dispose()` calls it. */
   dispose?(): void | Promise<void>;
