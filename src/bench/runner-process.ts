@@ -8,11 +8,11 @@ import type { ConcurrencyMode, Generation, Reply, Request, RunnerSpec } from './
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-export const BUILD_NATIVE_LOOP = "'npm run build:bench' (cmake -S bench -B build/bench && cmake --build build/bench)";
+export const BUILD_NATIVE_LOOP = "'npm run build:bench' (cmake -S bench -B bench/build && cmake --build bench/build)";
 
 /** Where `npm run build:bench` puts the C++ loop; ORTGENAI_BENCH_NATIVE_LOOP points elsewhere. */
 export function nativeLoopPath(): string {
-  return process.env.ORTGENAI_BENCH_NATIVE_LOOP ?? path.join(packageRoot, 'build', 'bench', 'native_loop');
+  return process.env.ORTGENAI_BENCH_NATIVE_LOOP ?? path.join(packageRoot, 'bench', 'build', 'native_loop');
 }
 
 /** Running from TypeScript sources (tests), Node scripts need the tsx loader; built JS needs nothing. */

@@ -16,8 +16,8 @@ let report: BenchReport;
 
 beforeAll(async () => {
   // The C++ reference loop is built like `npm run build:bench` does (CI builds only the addon).
-  execFileSync('cmake', ['-S', 'bench', '-B', 'build/bench', '-DCMAKE_BUILD_TYPE=Release'], { cwd: repoRoot, stdio: 'ignore' });
-  execFileSync('cmake', ['--build', 'build/bench'], { cwd: repoRoot, stdio: 'ignore' });
+  execFileSync('cmake', ['-S', 'bench', '-B', 'bench/build', '-DCMAKE_BUILD_TYPE=Release'], { cwd: repoRoot, stdio: 'ignore' });
+  execFileSync('cmake', ['--build', 'bench/build'], { cwd: repoRoot, stdio: 'ignore' });
   scratch = await mkdtemp(path.join(os.tmpdir(), 'bench-test-'));
   const json = path.join(scratch, 'out.json');
   await run([
