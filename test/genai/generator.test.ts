@@ -1,7 +1,26 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DisposedError, GenAIError, Generator, GeneratorParams, Model, ValidationError } from '../../src/index.js';
-import { binding } from '../../src/native.js';
+import { binding, runtimeLibraries } from '../../src/native.js';
+import { repoRoot } from '../helpers/fixtures.js';
 import { PROMPT_IDS, testModels } from './models.js';
+
+// test/native/stepwise_reference.cc, built by `npm run build:native` (cmake-js) next to the addon.
+const STEPWISE_REFERENCE = path.join(repoRoot, 'build', 'Release', 'stepwise_reference');
+
+/** Greedy ids of a padded batch from the plain C++ stepwise loop over the same library, loaded the same way. */
+async function cppStepwise(dir: string, threads: number, prompts: number[][], maxLength: number): Promise<number[][]> {
+  if (!existsSync(STEPWISE_REFERENCE)) {
+    throw new Error(`${STEPWISE_REFERENCE} is missing: build it with 'npm run build:native'`);
+  }
+  const { ort, genai } = runtimeLibraries();
+  const args = [ort, genai, dir, String(threads), String(maxLength), ...prompts.map((p) => p.join(','))];
+  const { stdout } = await promisify(execFile)(STEPWISE_REFERENCE, args);
+  return stdout.trimEnd().split('\n').map((line) => line.split(',').map(Number));
+}
 
 async function stepwise(model: Model, prompts: number[][], newTokens: number): Promise<Int32Array[]> {
   using params = new GeneratorParams(model);
@@ -23,11 +42,16 @@ describe.each(testModels())('Generator on $name', ({ dir }) => {
   });
   afterAll(() => model.dispose());
 
-  // The reference is the stepwise API driven from JS (one generateNextToken per step); the candidate is the native
-  // token loop behind generate/stream (native/token_loop.cc), run on the same padded batch of 2.
-  it('greedy batch of 2 padded prompts: the native token loop gives the same ids as the stepwise API', async () => {
+  // The reference is the C++ stepwise loop (test/native/stepwise_reference.cc); the candidates are our stepwise API
+  // driven from JS (one generateNextToken per step) and the native token loop behind generate/stream
+  // (native/token_loop.cc), all on the same padded batch of 2.
+  it('greedy batch of 2 padded prompts gives the same ids as the stepwise C++ API', async () => {
     const prompts = [PROMPT_IDS, PROMPT_IDS.slice(1)];
+    const reference = await cppStepwise(dir, 1, prompts, PROMPT_IDS.length + 10);
+    expect(reference).toHaveLength(2);
+    expect(reference[0].length).toBeGreaterThan(PROMPT_IDS.length);
     const expected = await stepwise(model, prompts, 10);
+    expect(expected.map((s) => Array.from(s))).toEqual(reference);
     const b = binding();
     const params = b.GeneratorParams.create(model.native);
     params.setSearchNumber('batch_size', 2);
