@@ -9,11 +9,11 @@ import type { GraphBuilder } from './onnx/graph.js';
 import { elementCount } from './onnx/tensor.js';
 import { type WriteProgress, weightBytes, writeOnnxModel } from './onnx/writer.js';
 import { PRESETS, PRESET_NAMES, type PresetName } from './presets.js';
-import { type BuiltTokenizer, buildTokenizer } from './tokenizer/index.js';
+import { type BuiltTokenizer, TOKENIZER_KINDS, type TokenizerKind, buildTokenizer } from './tokenizer/index.js';
 
-export { PRESETS, PRESET_NAMES, PHI3_MINI_VOCAB, type Preset, type PresetName } from './presets.js';
+export { PRESETS, PRESET_NAMES, type Preset, type PresetName } from './presets.js';
 export { genaiConfig, type DecoderSpec } from './genai-config.js';
-export { buildTokenizer, type BuiltTokenizer } from './tokenizer/index.js';
+export { PHI3_MINI_VOCAB, TOKENIZER_KINDS, buildTokenizer, type BuiltTokenizer, type TokenizerKind } from './tokenizer/index.js';
 
 /**
  * Bump when a preset's output changes in a way the source hash cannot see (it rarely should): fixture
@@ -48,6 +48,8 @@ export interface BuildOptions {
   seed?: number;
   /** Overwrite a folder that already holds files (only the model's own files are replaced). */
   force?: boolean;
+  /** Another tokenizer than the preset's; the vocabulary follows it (e.g. a tiny model with Phi-3-mini's). */
+  tokenizer?: TokenizerKind;
   onProgress?: (event: BuildEvent) => void;
   /** Stops a long build between weight chunks (rejects with AbortError; the folder stays unloadable). */
   signal?: AbortSignal;
@@ -63,6 +65,7 @@ const optionsSchema = z.object({
   outDir: z.string().min(1, 'an output folder is required'),
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(DEFAULT_SEED),
   force: z.boolean().default(false),
+  tokenizer: z.enum(TOKENIZER_KINDS, { error: (i) => `unknown tokenizer '${String(i.input)}' (expected one of: ${TOKENIZER_KINDS.join(', ')})` }).optional(),
 });
 
 /**
@@ -77,7 +80,7 @@ export async function buildModel(options: BuildOptions): Promise<BuiltModel> {
   }
   const { preset, outDir, seed, force } = parsed.data;
   const dir = path.resolve(outDir);
-  const tokenizer = buildTokenizer({ kind: 'gpt2-phi3', contextLength: contextLengthOf(preset) });
+  const tokenizer = presetTokenizer(preset, parsed.data.tokenizer);
   const { graph, plan } = planModel(preset, seed, tokenizer);
   await prepareFolder(dir, force, plan.diskBytes);
   // genai_config.json goes last: until it exists the folder is not a loadable model, so an interrupted
@@ -106,25 +109,30 @@ export async function buildModel(options: BuildOptions): Promise<BuiltModel> {
   return { ...plan, dir, files };
 }
 
-function contextLengthOf(preset: PresetName): number {
+/** The tokenizer a preset's folder gets: its own kind unless another is asked for, with its context length. */
+export function presetTokenizer(preset: PresetName, kind: TokenizerKind = PRESETS[preset].tokenizer): BuiltTokenizer {
   const p = PRESETS[preset];
-  return p.kind === 'decoder' ? p.dims.contextLength : p.contextLength;
+  return buildTokenizer({ kind, contextLength: p.kind === 'decoder' ? p.dims.contextLength : p.contextLength });
 }
 
-/** The graph and its size for a preset, without writing anything (weights are generated lazily). */
-export function planModel(preset: PresetName, seed: number, tokenizer: BuiltTokenizer): { graph: GraphBuilder; plan: ModelPlan } {
+/**
+ * The graph and its size for a preset, without writing anything (weights are generated lazily). The
+ * vocabulary is the tokenizer's `modelVocabSize`.
+ */
+export function planModel(preset: PresetName, seed: number, tokenizer = presetTokenizer(preset)): { graph: GraphBuilder; plan: ModelPlan } {
   const p = PRESETS[preset];
+  const vocabSize = tokenizer.modelVocabSize;
   let graph: GraphBuilder;
   let spec: DecoderSpec;
   if (p.kind === 'deterministic') {
-    graph = tinyDeterministicGraph(tokenizer.vocabSize);
+    graph = tinyDeterministicGraph(vocabSize);
     spec = {
-      type: 'llama', contextLength: p.contextLength, vocabSize: tokenizer.vocabSize, hiddenSize: 1, headSize: 1,
+      type: 'llama', contextLength: p.contextLength, vocabSize, hiddenSize: 1, headSize: 1,
       numAttentionHeads: 1, numKeyValueHeads: 1, numHiddenLayers: 1, positionIds: true, pastPresentShareBuffer: false,
       filename: MODEL_FILENAME,
     };
   } else {
-    const dims = { ...p.dims, vocabSize: Math.max(tokenizer.vocabSize, p.minVocabSize ?? 0) };
+    const dims = { ...p.dims, vocabSize };
     graph = decoderGraph(dims, seed);
     spec = {
       type: 'phi3', contextLength: dims.contextLength, vocabSize: dims.vocabSize, hiddenSize: dims.hiddenSize,

@@ -1,11 +1,15 @@
 import r50kRanks from 'gpt-tokenizer/bpeRanks/r50k_base';
 import { bytesToUnicode, textToUnicode } from './byte-unicode.js';
 
-/** GPT-2's vocabulary in HF `tokenizers` form: byte-level token -> id, and merges in priority order. */
-export interface Gpt2Bpe {
+/** A byte-level BPE model in HF `tokenizers` form: byte-level token -> id, and merges in priority order. */
+export interface BpeModel {
   readonly vocab: ReadonlyMap<string, number>;
   /** `"left right"` pairs; merge i produces token 256 + i, as in GPT-2's own merges.txt. */
   readonly merges: readonly string[];
+}
+
+/** GPT-2's vocabulary. */
+export interface Gpt2Bpe extends BpeModel {
   /** GPT-2's only special token, `<|endoftext|>`, after the 50256 BPE tokens. */
   readonly endOfTextId: number;
 }
@@ -22,6 +26,18 @@ let cached: Gpt2Bpe | undefined;
 export function gpt2Bpe(): Gpt2Bpe {
   cached ??= rebuild();
   return cached;
+}
+
+/**
+ * GPT-2's first `size` ranks: the 256 bytes and the first `size - 256` merges. Merges are ordered by rank and
+ * each joins two lower-ranked tokens, so the prefix is a complete byte-level BPE on its own. It tokenizes
+ * like GPT-2 stopped before its first merge of rank >= size: tokens below `size` come out the same, rarer
+ * ones stay split into the pieces they were merged from.
+ */
+export function gpt2BpePrefix(size: number): BpeModel {
+  const { vocab, merges } = gpt2Bpe();
+  if (!Number.isInteger(size) || size < 256 || size > merges.length + 256) throw new RangeError(`no GPT-2 BPE prefix of size ${size}`);
+  return { vocab: new Map([...vocab].filter(([, id]) => id < size)), merges: merges.slice(0, size - 256) };
 }
 
 function rebuild(): Gpt2Bpe {
