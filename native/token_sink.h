@@ -1,0 +1,57 @@
+// Hands tokens produced on a native thread (the token loop, the Engine's step thread) to a JS callback, and
+// settles a Promise when the producer is finished. Tokens reach JS in batches: at most one delivery is queued at a
+// time and tokens produced meanwhile join it, so a slow consumer costs one call, not one per token.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "addon.h"
+
+namespace oga {
+
+class TokenSink {
+ public:
+  enum class Outcome { Done, Stopped, Failed };
+
+  // JS thread. `on_chunk(tokens: Int32Array, text: string, ends: Int32Array)` receives each batch; `ends[i]` is
+  // where token i's text ends in `text`, in UTF-16 code units. `on_abandon` runs when the consumer throws (JS
+  // thread) or the environment is going away (producer thread): the producer should stop.
+  static std::shared_ptr<TokenSink> Create(Napi::Env env, Napi::Function on_chunk, const char* name,
+                                           std::function<void()> on_abandon);
+
+  // Resolves with 'done' or 'stopped', or rejects with a GenAIError, after the last chunk was delivered.
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  // Producer thread. `text` (may be null) is the decoded text of the tokens.
+  void Produce(const int32_t* tokens, size_t count, const char* text);
+  // Producer thread, once: flushes what is left, then settles the promise.
+  void Finish(Outcome outcome, std::string error = "");
+
+  explicit TokenSink(Napi::Env env) : deferred_(Napi::Promise::Deferred::New(env)) {}
+
+ private:
+  void Deliver(Napi::Env env);
+
+  Napi::Promise::Deferred deferred_;
+  Napi::ThreadSafeFunction tsfn_;
+  // Owned by the JS thread: freed in the tsfn finalizer, or leaked with a dead environment, never deleted on the
+  // producer thread (napi_delete_reference off the JS thread is undefined behaviour).
+  Napi::FunctionReference* on_chunk_ = nullptr;
+  std::function<void()> on_abandon_;
+
+  std::mutex mu_;
+  std::vector<int32_t> tokens_;
+  std::string text_;
+  std::vector<int32_t> ends_;
+  int32_t utf16_ = 0;
+  bool queued_ = false;
+
+  Outcome outcome_ = Outcome::Done;
+  std::string error_;
+};
+
+}  // namespace oga
