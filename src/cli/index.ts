@@ -19,6 +19,11 @@ function usage(): string {
   return `usage: ortgenai <command> [options]\n\ncommands:\n${names.map((n) => `  ${n}`).join('\n')}\n\nRun 'ortgenai <command> --help' for a command's options.`;
 }
 
+/** A failure of the machine rather than of our code (ENOENT, EACCES, EADDRINUSE, ...): its message says it all. */
+function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === 'string';
+}
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h') {
@@ -34,11 +39,11 @@ async function main(argv: string[]): Promise<number> {
     await (await load()).run(rest);
     return 0;
   } catch (err) {
-    if (err instanceof OrtGenAIError) {
+    if (err instanceof OrtGenAIError || isSystemError(err)) {
       console.error(`ortgenai ${name}: ${err.message}`);
       return 1;
     }
-    throw err;
+    throw err; // a bug: keep the stack
   }
 }
 

@@ -1,5 +1,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -70,5 +71,25 @@ describe('ortgenai serve', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('-m/--model-uri is required');
     expect(missing.stderr).toContain('usage: ortgenai serve -m <model uri>');
+  });
+
+  it('reports a port in use in one line, without a stack, and exits 1', async () => {
+    const blocker = createServer().listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    const { port } = blocker.address() as { port: number };
+    try {
+      const err = (await run(process.execPath, [CLI, 'serve', '-m', modelDir, '--port', String(port)], { cwd: repoRoot }).catch((e: unknown) => e)) as {
+        code: number;
+        stdout: string;
+        stderr: string;
+      };
+      expect({ code: err.code, stdout: err.stdout, stderr: err.stderr }).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: `ortgenai serve: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`,
+      });
+    } finally {
+      blocker.close();
+    }
   });
 });
