@@ -3,10 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PRESET_NAMES, buildTokenizer, genaiConfig, planModel } from '../../src/modelbuilder/index.js';
+import { PRESET_NAMES, genaiConfig, planModel, presetTokenizer } from '../../src/modelbuilder/index.js';
 import { FIXTURE_PRESETS, fixtureModel } from '../helpers/fixtures.js';
-
-const tokenizer = buildTokenizer();
 
 interface Config {
   model: {
@@ -20,6 +18,7 @@ interface Config {
 }
 
 describe.each(PRESET_NAMES)('%s', (preset) => {
+  const tokenizer = presetTokenizer(preset);
   const { graph, plan } = planModel(preset, 1, tokenizer);
   const config = genaiConfig(plan.spec, tokenizer) as Config;
   const { decoder } = config.model;
@@ -38,6 +37,7 @@ describe.each(PRESET_NAMES)('%s', (preset) => {
     const key = graph.inputs.find((i) => i.name === 'past_key_values.0.key')!;
     expect(key.shape).toEqual(['batch_size', decoder.num_key_value_heads, 'past_sequence_length', decoder.head_size]);
     expect(graph.outputs.find((o) => o.name === 'logits')!.shape).toEqual(['batch_size', 'sequence_length', config.model.vocab_size]);
+    expect(config.model.vocab_size).toBe(tokenizer.modelVocabSize);
     expect(config.model.vocab_size).toBeGreaterThanOrEqual(tokenizer.vocabSize);
     if (preset !== 'tiny-deterministic') expect(decoder.head_size * decoder.num_attention_heads).toBe(decoder.hidden_size);
   });
@@ -54,5 +54,17 @@ describe.each(PRESET_NAMES)('%s', (preset) => {
 
 it.each(FIXTURE_PRESETS)('the %s fixture folder holds this config', async (preset) => {
   const written = JSON.parse(await readFile(path.join(fixtureModel(preset), 'genai_config.json'), 'utf8'));
+  const tokenizer = presetTokenizer(preset);
   expect(written).toEqual(genaiConfig(planModel(preset, 1, tokenizer).plan.spec, tokenizer));
+});
+
+it("gives phi3-mini Phi-3-mini-4k's vocabulary and special ids, small and the fixtures GPT-2's", () => {
+  const vocab = (preset: (typeof PRESET_NAMES)[number]) => {
+    const tokenizer = presetTokenizer(preset);
+    return (genaiConfig(planModel(preset, 1, tokenizer).plan.spec, tokenizer) as Config).model;
+  };
+  expect(vocab('phi3-mini')).toMatchObject({ vocab_size: 32064, eos_token_id: [32007, 32001, 32000], pad_token_id: 32000 });
+  for (const preset of ['tiny-deterministic', 'tiny-random', 'small'] as const) {
+    expect(vocab(preset)).toMatchObject({ vocab_size: 50261, eos_token_id: [50256, 50260], pad_token_id: 50256 });
+  }
 });
