@@ -48,8 +48,11 @@ export interface BuildOptions {
   seed?: number;
   /** Overwrite a folder that already holds files (only the model's own files are replaced). */
   force?: boolean;
-  /** Another tokenizer than the preset's; the vocabulary follows it (e.g. a tiny model with Phi-3-mini's). */
-  tokenizer?: TokenizerKind;
+  /**
+   * A tokenizer kind (`TOKENIZER_KINDS`) other than the preset's; the vocabulary follows it (e.g. a tiny model
+   * with Phi-3-mini's 32064 rows).
+   */
+  tokenizer?: string;
   onProgress?: (event: BuildEvent) => void;
   /** Stops a long build between weight chunks (rejects with AbortError; the folder stays unloadable). */
   signal?: AbortSignal;

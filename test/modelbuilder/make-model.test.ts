@@ -44,6 +44,9 @@ describe('make-model', () => {
     await expect(run(['--preset', 'tiny-random'])).rejects.toThrow(ValidationError);
     await expect(run(['--preset', 'tiny-random', '--out', tmp, '--seed', '1.5'])).rejects.toThrow(/--seed must be a non-negative integer/);
     await expect(run(['--preset', 'tiny-random', '--out', tmp, '--bogus'])).rejects.toThrow(ValidationError);
+    await expect(run(['--preset', 'tiny-random', '--out', tmp, '--tokenizer', 'llama'])).rejects.toThrow(
+      /unknown tokenizer 'llama' \(expected one of: gpt2-phi3, gpt2-phi3-32k\)/,
+    );
   });
 
   it('is deterministic in the seed', async () => {
@@ -72,6 +75,14 @@ describe('make-model', () => {
     expect(stderr).toMatch(/needs [\d.]+ MB of disk, about/);
     expect(stderr).toContain('100%');
     expect(stdout).toContain(`wrote tiny-random to ${path.join(tmp, 'cli')}`);
+  });
+
+  it('builds a preset with another tokenizer, its vocabulary following it', async () => {
+    const out = path.join(tmp, 'tokenizer-32k');
+    await run(['--preset', 'tiny-deterministic', '--out', out, '--tokenizer', 'gpt2-phi3-32k']);
+    const config = JSON.parse(await readFile(path.join(out, 'genai_config.json'), 'utf8'));
+    expect(config.model).toMatchObject({ vocab_size: 32064, pad_token_id: 32000 });
+    expect(JSON.parse(await readFile(path.join(out, 'tokenizer.json'), 'utf8')).added_tokens).toHaveLength(11);
   });
 });
 

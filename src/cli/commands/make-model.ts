@@ -1,25 +1,27 @@
 import { ValidationError } from '../../errors.js';
 import { parseCommandArgs } from '../args.js';
-import { type BuildEvent, DEFAULT_SEED, PRESETS, PRESET_NAMES, buildModel, formatBytes } from '../../modelbuilder/index.js';
+import { type BuildEvent, DEFAULT_SEED, PRESETS, PRESET_NAMES, TOKENIZER_KINDS, buildModel, formatBytes } from '../../modelbuilder/index.js';
 
 export const summary = 'write an ORT-GenAI model folder (ONNX + genai_config + tokenizer) from a preset';
 
-const HELP = `usage: ortgenai make-model --preset <name> --out <dir> [--seed N] [--force]
+const HELP = `usage: ortgenai make-model --preset <name> --out <dir> [--seed N] [--tokenizer <kind>] [--force]
 
 Presets:
 ${PRESET_NAMES.map((n) => `  ${n.padEnd(20)}${PRESETS[n].description}`).join('\n')}
 
 Options:
-  --preset <name>   which model to build (required)
-  --out <dir>       output folder, created if missing (required)
-  --seed <N>        weight seed, default ${DEFAULT_SEED}; same seed, same weights
-  --force           overwrite the model files in a non-empty folder`;
+  --preset <name>     which model to build (required)
+  --out <dir>         output folder, created if missing (required)
+  --seed <N>          weight seed, default ${DEFAULT_SEED}; same seed, same weights
+  --tokenizer <kind>  ${TOKENIZER_KINDS.join(' or ')} instead of the preset's; the vocabulary follows it
+  --force             overwrite the model files in a non-empty folder`;
 
 export async function run(argv: string[]): Promise<void> {
   const values = parseCommandArgs(argv, {
     preset: { type: 'string' },
     out: { type: 'string' },
     seed: { type: 'string' },
+    tokenizer: { type: 'string' },
     force: { type: 'boolean', default: false },
   }, HELP);
   if (!values) return;
@@ -34,6 +36,7 @@ export async function run(argv: string[]): Promise<void> {
     outDir: values.out,
     seed: values.seed === undefined ? undefined : Number(values.seed),
     force: values.force,
+    tokenizer: values.tokenizer,
     onProgress: (e) => progress.update(e),
   });
   progress.finish();
