@@ -19,3 +19,16 @@ export function parseCommandArgs<O extends Options>(argv: string[], options: O, 
     throw new ValidationError(`${(err as Error).message}\n\n${help}`, [], { cause: err });
   }
 }
+
+/**
+ * A numeric flag's text as a number (undefined when the flag is absent). Only the syntax is checked here:
+ * ranges are the business of the options schema the value goes to.
+ */
+export function numberFlag(name: string, text: string | undefined, kind: 'integer' | 'number' = 'number'): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || (kind === 'integer' && !Number.isInteger(value))) {
+    throw new ValidationError(`--${name} must be ${kind === 'integer' ? 'an integer' : 'a number'}, got '${text}'`);
+  }
+  return value;
+}

@@ -87,5 +87,9 @@ describe('ortgenai bench', () => {
     await expect(run(['--repeat', '1'])).rejects.toThrow(/-m|--preset/);
     await expect(run(['-m', path.join(scratch, 'missing')])).rejects.toThrow(/not an ORT-GenAI model folder/);
     await expect(run(['-m', fixtureModel('tiny-random'), '--runners', 'nope'])).rejects.toBeInstanceOf(ValidationError);
+    await expect(run(['-m', fixtureModel('tiny-random'), '--threads', '1,two'])).rejects.toThrow(
+      new ValidationError("--threads must be an integer, got 'two'"),
+    );
+    await expect(run(['-m', fixtureModel('tiny-random'), '--repeat', '1.5'])).rejects.toThrow("--repeat must be an integer, got '1.5'");
   });
 });

@@ -75,11 +75,12 @@ describe('ortgenai generate errors', () => {
     expect(stderr).toContain('usage: ortgenai generate -m <model folder> -p <prompt>');
   });
 
-  it('rejects a non-numeric --max-tokens and a missing --model', async () => {
+  it('rejects a non-numeric or out-of-range --max-tokens and a missing --model', async () => {
     const bad = await cli(['-m', dir, '-p', 'hi', '--max-tokens', 'lots']);
-    expect(bad.code).toBe(1);
-    expect(bad.stdout).toBe('');
-    expect(bad.stderr).toMatch(/^ortgenai generate: invalid generate option: maxTokens: .*expected number/);
+    expect(bad).toEqual({ code: 1, stdout: '', stderr: "ortgenai generate: --max-tokens must be an integer, got 'lots'\n" });
+    const range = await cli(['-m', dir, '-p', 'hi', '--max-tokens', '0']);
+    expect(range.code).toBe(1);
+    expect(range.stderr).toMatch(/^ortgenai generate: invalid generate option: maxTokens: /);
     const missing = await cli(['-p', 'hi']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('--model and --prompt are required');

@@ -1,10 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { ValidationError } from '../../errors.js';
 import { runBench } from '../../bench/run.js';
 import { benchOptionsSchema } from '../../bench/options.js';
 import { renderTable, renderTargets } from '../../bench/table.js';
+import { numberFlag, parseCommandArgs } from '../args.js';
 
 export const summary = 'measure tokens/s, TTFT and memory against a C++ loop and transformers.js';
 
@@ -27,46 +27,37 @@ spread and ratios to the C++ reference loop (bench/native_loop.cc, built with 'n
       --cache-dir <dir>    where presets are generated (default ~/.cache/ortgenai-node)`;
 
 const list = (s: string | undefined) => s?.split(',').map((x) => x.trim()).filter(Boolean);
-const int = (s: string | undefined) => (s === undefined ? undefined : Number(s));
 
 export async function run(argv: string[]): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        model: { type: 'string', short: 'm' },
-        preset: { type: 'string' },
-        'prompt-tokens': { type: 'string' },
-        'gen-tokens': { type: 'string' },
-        batch: { type: 'string' },
-        repeat: { type: 'string' },
-        warmup: { type: 'string' },
-        threads: { type: 'string' },
-        concurrency: { type: 'string' },
-        runners: { type: 'string' },
-        json: { type: 'string' },
-        'cache-dir': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new ValidationError(`${(err as Error).message}\n\n${HELP}`);
-  }
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
+  const values = parseCommandArgs(
+    argv,
+    {
+      model: { type: 'string', short: 'm' },
+      preset: { type: 'string' },
+      'prompt-tokens': { type: 'string' },
+      'gen-tokens': { type: 'string' },
+      batch: { type: 'string' },
+      repeat: { type: 'string' },
+      warmup: { type: 'string' },
+      threads: { type: 'string' },
+      concurrency: { type: 'string' },
+      runners: { type: 'string' },
+      json: { type: 'string' },
+      'cache-dir': { type: 'string' },
+    },
+    HELP,
+  );
+  if (!values) return;
   const parsed = benchOptionsSchema.safeParse({
     model: values.model,
     preset: values.preset,
-    promptTokens: int(values['prompt-tokens']),
-    genTokens: int(values['gen-tokens']),
-    batch: int(values.batch),
-    repeat: int(values.repeat),
-    warmup: int(values.warmup),
-    threads: list(values.threads)?.map(Number),
-    concurrency: int(values.concurrency),
+    promptTokens: numberFlag('prompt-tokens', values['prompt-tokens'], 'integer'),
+    genTokens: numberFlag('gen-tokens', values['gen-tokens'], 'integer'),
+    batch: numberFlag('batch', values.batch, 'integer'),
+    repeat: numberFlag('repeat', values.repeat, 'integer'),
+    warmup: numberFlag('warmup', values.warmup, 'integer'),
+    threads: list(values.threads)?.map((t) => numberFlag('threads', t, 'integer')),
+    concurrency: numberFlag('concurrency', values.concurrency, 'integer'),
     runners: list(values.runners),
     json: values.json,
     cacheDir: values['cache-dir'],
@@ -75,6 +66,8 @@ export async function run(argv: string[]): Promise<void> {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`);
     throw new ValidationError(`invalid bench options:\n  ${issues.join('\n  ')}\n\n${HELP}`, issues);
   }
+  // Before the run, not after it: a bad --json path must not cost minutes of measurements.
+  if (parsed.data.json) await mkdir(path.dirname(path.resolve(parsed.data.json)), { recursive: true });
   const report = await runBench(parsed.data, (line) => console.error(line));
   console.log(`\nmodel: ${report.model.path} (${report.model.type})`);
   console.log(`machine: ${report.machine.cpu}, ${report.machine.cores} cores, load ${report.machine.load_average_at_start.join(' ')}`);
@@ -95,7 +88,6 @@ export async function run(argv: string[]): Promise<void> {
   }
   console.log(`\ntargets (threads ${Math.max(...report.settings.threads)}):\n${renderTargets(report.targets)}`);
   if (parsed.data.json) {
-    await mkdir(path.dirname(path.resolve(parsed.data.json)), { recursive: true });
     await writeFile(parsed.data.json, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`\nwrote ${parsed.data.json}`);
   }

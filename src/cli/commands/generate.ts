@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import { ValidationError } from '../../errors.js';
 import { Model } from '../../genai/model.js';
 import type { GenerateOptions } from '../../genai/generate.js';
+import { numberFlag, parseCommandArgs } from '../args.js';
 
 export const summary = 'generate text from a prompt with an ORT-GenAI model folder, streamed to stdout';
 
@@ -22,8 +22,6 @@ const HELP = `usage: ortgenai generate -m <model folder> -p <prompt> [options]
 
 Ctrl-C stops the generation after the current token.`;
 
-const num = (s: string | undefined) => (s === undefined ? undefined : Number(s));
-
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -31,55 +29,46 @@ async function readStdin(): Promise<string> {
 }
 
 export async function run(argv: string[]): Promise<void> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        model: { type: 'string', short: 'm' },
-        prompt: { type: 'string', short: 'p' },
-        chat: { type: 'boolean' },
-        'max-tokens': { type: 'string' },
-        temperature: { type: 'string' },
-        'top-p': { type: 'string' },
-        'top-k': { type: 'string' },
-        seed: { type: 'string' },
-        'repetition-penalty': { type: 'string' },
-        stop: { type: 'string', multiple: true },
-        threads: { type: 'string' },
-        stats: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new ValidationError(`${(err as Error).message}\n\n${HELP}`);
-  }
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
+  const values = parseCommandArgs(
+    argv,
+    {
+      model: { type: 'string', short: 'm' },
+      prompt: { type: 'string', short: 'p' },
+      chat: { type: 'boolean' },
+      'max-tokens': { type: 'string' },
+      temperature: { type: 'string' },
+      'top-p': { type: 'string' },
+      'top-k': { type: 'string' },
+      seed: { type: 'string' },
+      'repetition-penalty': { type: 'string' },
+      stop: { type: 'string', multiple: true },
+      threads: { type: 'string' },
+      stats: { type: 'boolean' },
+    },
+    HELP,
+  );
+  if (!values) return;
   if (!values.model || values.prompt === undefined) throw new ValidationError(`--model and --prompt are required\n\n${HELP}`);
-  const prompt = values.prompt === '-' ? await readStdin() : values.prompt;
   const options: GenerateOptions = {
-    maxTokens: num(values['max-tokens']),
-    temperature: num(values.temperature),
-    topP: num(values['top-p']),
-    topK: num(values['top-k']),
-    seed: num(values.seed),
-    repetitionPenalty: num(values['repetition-penalty']),
+    maxTokens: numberFlag('max-tokens', values['max-tokens'], 'integer'),
+    temperature: numberFlag('temperature', values.temperature),
+    topP: numberFlag('top-p', values['top-p']),
+    topK: numberFlag('top-k', values['top-k'], 'integer'),
+    seed: numberFlag('seed', values.seed, 'integer'),
+    repetitionPenalty: numberFlag('repetition-penalty', values['repetition-penalty']),
     stop: values.stop,
   };
-  for (const key of Object.keys(options) as (keyof GenerateOptions)[]) {
-    if (options[key] === undefined) delete options[key];
-  }
+  const threads = numberFlag('threads', values.threads, 'integer');
+  const prompt = values.prompt === '-' ? await readStdin() : values.prompt;
+  using model = await Model.load(values.model, { threads });
+  const input = values.chat ? model.tokenizer.applyChatTemplate([{ role: 'user', content: prompt }]) : prompt;
+  // Only while generating: Ctrl-C during the load keeps its default of ending the process at once.
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
-  using model = await Model.load(values.model, { threads: num(values.threads) });
-  const input = values.chat ? model.tokenizer.applyChatTemplate([{ role: 'user', content: prompt }]) : prompt;
-  const started = performance.now();
-  const stream = model.stream(input, { ...options, signal: controller.signal });
   try {
+    const started = performance.now();
+    const stream = model.stream(input, { ...options, signal: controller.signal });
     for await (const chunk of stream) process.stdout.write(chunk);
     const result = await stream.result;
     process.stdout.write('\n');

@@ -1,6 +1,6 @@
 import { ValidationError } from '../../errors.js';
 import { serve } from '../../server/serve.js';
-import { parseCommandArgs } from '../args.js';
+import { numberFlag, parseCommandArgs } from '../args.js';
 import type { ResponseEvent } from '../../server/server.js';
 
 export const summary = "serve an MLflow model: MLflow's scoring protocol plus an OpenAI-compatible API for chat models";
@@ -28,15 +28,6 @@ Options:
 SIGINT/SIGTERM stop accepting connections, let in-flight requests finish (then abort them), dispose the
 model and exit; a second signal exits at once.`;
 
-function number(name: string, text: string | undefined, integer: boolean): number | undefined {
-  if (text === undefined) return undefined;
-  const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
-    throw new ValidationError(`--${name} must be ${integer ? 'an integer' : 'a number'}, got '${text}'`);
-  }
-  return value;
-}
-
 export async function run(argv: string[]): Promise<void> {
   const values = parseCommandArgs(
     argv,
@@ -57,19 +48,18 @@ export async function run(argv: string[]): Promise<void> {
   if (!values) return;
   const uri = values['model-uri'];
   if (!uri) throw new ValidationError(`-m/--model-uri is required\n\n${HELP}`);
-  const port = number('port', values.port ?? process.env.MLFLOW_PORT, true) ?? 5000;
+  const port = numberFlag('port', values.port ?? process.env.MLFLOW_PORT, 'integer') ?? 5000;
   if (port < 0 || port > 65535) throw new ValidationError(`--port must be between 0 and 65535, got ${port}`);
-  const maxBody = values['max-body'];
 
   const server = await serve(uri, {
     host: values.host ?? '127.0.0.1',
     port,
-    timeout: number('timeout', values.timeout ?? process.env.MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT, false),
-    maxBodySize: maxBody !== undefined && /^\d+$/.test(maxBody) ? Number(maxBody) : maxBody,
-    concurrency: number('concurrency', values.concurrency, true),
-    maxQueue: number('max-queue', values['max-queue'], true),
+    timeout: numberFlag('timeout', values.timeout ?? process.env.MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT),
+    maxBodySize: values['max-body'], // the server's schema reads '1048576', '512kb', '1mb'
+    concurrency: numberFlag('concurrency', values.concurrency, 'integer'),
+    maxQueue: numberFlag('max-queue', values['max-queue'], 'integer'),
     modelName: values['model-name'],
-    shutdownTimeout: number('shutdown-timeout', values['shutdown-timeout'], false),
+    shutdownTimeout: numberFlag('shutdown-timeout', values['shutdown-timeout']),
   });
   if (!values.quiet) {
     server.on('response', (e: ResponseEvent) => {
