@@ -8,7 +8,7 @@ export interface BpeModel {
   readonly merges: readonly string[];
 }
 
-/** GPT-2's vocabulary. */
+/** GPT-2's whole vocabulary, `<|endoftext|>` included (as in GPT-2's own tokenizer.json). */
 export interface Gpt2Bpe extends BpeModel {
   /** GPT-2's only special token, `<|endoftext|>`, after the 50256 BPE tokens. */
   readonly endOfTextId: number;
@@ -36,7 +36,6 @@ export function gpt2Bpe(): Gpt2Bpe {
  */
 export function gpt2BpePrefix(size: number): BpeModel {
   const { vocab, merges } = gpt2Bpe();
-  if (!Number.isInteger(size) || size < 256 || size > merges.length + 256) throw new RangeError(`no GPT-2 BPE prefix of size ${size}`);
   return { vocab: new Map([...vocab].filter(([, id]) => id < size)), merges: merges.slice(0, size - 256) };
 }
 
