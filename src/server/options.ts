@@ -5,18 +5,24 @@ import { MLFLOW_VERSION } from '../mlflow/mlmodel.js';
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
 /** `1048576`, `'512kb'`, `'1mb'`, `'1.5MB'` → bytes (1024-based, as Express' body limits). */
-export const byteSizeSchema = z.union([
-  z.number().int().positive(),
-  z
-    .string()
-    .trim()
-    .regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i, { message: "expected a size such as 1048576, '512kb' or '1mb'" })
-    .transform((text) => {
-      const [, num, unit = 'b'] = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text)!;
-      return Math.floor(Number(num) * UNITS[unit.toLowerCase()]);
-    })
-    .pipe(z.number().int().positive()),
-]);
+const SIZE_HINT = "expected a size such as 1048576, '512kb' or '1mb'";
+
+export const byteSizeSchema = z.union(
+  [
+    z.number().int().positive(),
+    z
+      .string()
+      .trim()
+      .regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i)
+      .transform((text) => {
+        const [, num, unit = 'b'] = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text)!;
+        return Math.floor(Number(num) * UNITS[unit.toLowerCase()]);
+      })
+      .pipe(z.number().int().positive()),
+  ],
+  // A union's own message would be "Invalid input": say what a size looks like instead.
+  { error: (issue) => `${SIZE_HINT}, got ${JSON.stringify(issue.input)}` },
+);
 
 /**
  * Serving options, validated once at the boundary. Times are in seconds like MLflow's `--timeout`.

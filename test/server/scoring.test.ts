@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ColSpec, DataType, ModelSignature, ParamSchema, ParamSpec, pyfunc, PythonModel, Schema } from '../../src/mlflow/index.js';
-import { DisposedError } from '../../src/errors.js';
+import { DisposedError, ValidationError } from '../../src/errors.js';
 import { createServer, serve, type ModelServer, type ServerOptions } from '../../src/server/index.js';
 
 // The MLflow scoring protocol (mlflow-format.md §7) over real HTTP, on pyfunc models that need no native
@@ -356,7 +356,10 @@ describe('shutdown', () => {
   });
 
   it('refuses invalid options before loading anything', async () => {
-    await expect(serve(path.join(root, 'does-not-exist'), { maxBodySize: 'lots' })).rejects.toThrow(/maxBodySize/);
+    const issue = `maxBodySize: expected a size such as 1048576, '512kb' or '1mb', got "lots"`;
+    await expect(serve(path.join(root, 'does-not-exist'), { maxBodySize: 'lots' })).rejects.toThrow(
+      new ValidationError(`Invalid server options: ${issue}`, [issue]),
+    );
     expect(() => createServer(upper, { concurrency: 0 })).toThrow(/concurrency/);
   });
 });
