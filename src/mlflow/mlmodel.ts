@@ -31,21 +31,20 @@ const FIELDS = {
   resources: 'resources',
   auth_policy: 'authPolicy',
   prompts: 'prompts',
-} as const;
+} as const satisfies Record<string, keyof MLModelFields>;
 type FieldKey = keyof typeof FIELDS;
 const HANDLED = new Set<string>([...Object.keys(FIELDS), 'flavors', 'signature', 'is_signature_from_type_hint', 'type_hint_from_example']);
 
 export type FlavorConfig = Record<string, unknown>;
 
-export interface MLModelInit {
-  flavors?: Record<string, FlavorConfig>;
+/** The top-level fields besides flavors and signature. */
+export interface MLModelFields {
   artifactPath?: string | null;
   modelUuid?: string | null;
   modelId?: string | null;
   runId?: string | null;
   utcTimeCreated?: string | null;
   mlflowVersion?: string | null;
-  signature?: ModelSignature;
   savedInputExampleInfo?: Record<string, unknown> | null;
   modelSizeBytes?: number | null;
   metadata?: Record<string, unknown> | null;
@@ -54,6 +53,11 @@ export interface MLModelInit {
   resources?: unknown;
   authPolicy?: unknown;
   prompts?: unknown;
+}
+
+export interface MLModelInit extends MLModelFields {
+  flavors?: Record<string, FlavorConfig>;
+  signature?: ModelSignature;
   /** Top-level keys this package does not know; written back unchanged. */
   extra?: Record<string, unknown>;
 }
@@ -65,27 +69,16 @@ export function utcTimeCreatedNow(now = new Date()): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}${ms ? `.${String(ms * 1000).padStart(6, '0')}` : ''}`;
 }
 
+// Merged into the class below: its MLModelFields properties are declared once, and the constructor sets them.
+export interface MLModel extends MLModelFields {}
+
 /**
  * An MLmodel. A field that is `undefined` is left out of the file; `null` is written as `null`
  * (MLflow 3 writes `model_id: null` and `prompts: null` for saved, not logged, models).
  */
 export class MLModel {
   flavors: Record<string, FlavorConfig>;
-  artifactPath?: string | null;
-  modelUuid?: string | null;
-  modelId?: string | null;
-  runId?: string | null;
-  utcTimeCreated?: string | null;
-  mlflowVersion?: string | null;
   signature?: ModelSignature;
-  savedInputExampleInfo?: Record<string, unknown> | null;
-  modelSizeBytes?: number | null;
-  metadata?: Record<string, unknown> | null;
-  databricksRuntime?: string | null;
-  envVars?: string[] | null;
-  resources?: unknown;
-  authPolicy?: unknown;
-  prompts?: unknown;
   extra: Record<string, unknown>;
   /** The signature as read, with its original JSON text, so an untouched signature is written back verbatim. */
   #loadedSignature?: { signature: ModelSignature; raw: Record<string, unknown> };
