@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OrtGenAIError } from '../errors.js';
+import { BUILDER_VERSION } from '../modelbuilder/index.js';
 import { nodeArgsFor } from './runner-process.js';
 
 export function defaultCacheDir(): string {
@@ -14,10 +15,11 @@ export function defaultCacheDir(): string {
 
 /**
  * A preset's model folder, generated once with `ortgenai make-model` into the cache and reused after.
+ * The folder name carries the builder version, so a model made by an older builder is never measured.
  * It is built next to its final place and renamed, so an interrupted build is never taken for a model.
  */
 export async function presetModel(preset: string, cacheDir = defaultCacheDir(), log: (s: string) => void = () => {}): Promise<string> {
-  const dir = path.join(cacheDir, 'models', preset);
+  const dir = path.join(cacheDir, 'models', `${preset}-v${BUILDER_VERSION}`);
   if (existsSync(path.join(dir, 'genai_config.json'))) return dir;
   const partial = `${dir}.partial-${process.pid}`;
   await rm(partial, { recursive: true, force: true });

@@ -19,7 +19,7 @@ export { PHI3_MINI_VOCAB, TOKENIZER_KINDS, buildTokenizer, type BuiltTokenizer, 
  * Bump when a preset's output changes in a way the source hash cannot see (it rarely should): fixture
  * caches compare it before reusing a generated model.
  */
-export const BUILDER_VERSION = 1;
+export const BUILDER_VERSION = 2; // 2: phi3-mini has Phi-3's own 32064-wide vocabulary
 export const DEFAULT_SEED = 42;
 export const MODEL_FILENAME = 'model.onnx';
 /** Measured generation + write throughput on a 2-core CI machine, for the up-front time estimate. */
