@@ -220,6 +220,19 @@ class Writer {
     this.indention = this.indention && indention;
   }
 
+  /**
+   * A run of line breaks inside a plain or single-quoted scalar: a leading '\n' is doubled (YAML folds a
+   * single one into a space), each break is written as itself, then the indent.
+   */
+  breaks(chars: readonly string[], start: number, end: number): void {
+    if (chars[start] === '\n') this.lineBreak();
+    for (const br of chars.slice(start, end)) {
+      this.lineBreak();
+      if (br !== '\n') this.out = this.out.slice(0, -1) + br;
+    }
+    this.writeIndent();
+  }
+
   plain(chars: readonly string[], split: boolean): void {
     if (chars.length === 0) return;
     if (!this.whitespace) this.write(' ');
@@ -243,12 +256,7 @@ class Writer {
         }
       } else if (breaks) {
         if (ch === undefined || !LINE_BREAKS.includes(ch)) {
-          if (chars[start] === '\n') this.lineBreak();
-          for (const br of chars.slice(start, end)) {
-            this.lineBreak();
-            if (br !== '\n') this.out = this.out.slice(0, -1) + br;
-          }
-          this.writeIndent();
+          this.breaks(chars, start, end);
           this.whitespace = false;
           this.indention = false;
           start = end;
@@ -282,12 +290,7 @@ class Writer {
         }
       } else if (breaks) {
         if (ch === undefined || !LINE_BREAKS.includes(ch)) {
-          if (chars[start] === '\n') this.lineBreak();
-          for (const br of chars.slice(start, end)) {
-            this.lineBreak();
-            if (br !== '\n') this.out = this.out.slice(0, -1) + br;
-          }
-          this.writeIndent();
+          this.breaks(chars, start, end);
           start = end;
         }
       } else if (ch === undefined || ' \n\x85\u2028\u2029'.includes(ch) || ch === "'") {
