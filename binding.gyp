@@ -8,6 +8,7 @@
         "native/addon.cc",
         "native/adapters.cc",
         "native/config.cc",
+        "native/engine.cc",
         "native/errors.cc",
         "native/generator.cc",
         "native/generator_params.cc",
@@ -15,6 +16,7 @@
         "native/model.cc",
         "native/runtime.cc",
         "native/token_loop.cc",
+        "native/token_sink.cc",
         "native/tokenizer.cc",
         "native/tokenizer_stream.cc"
       ],

@@ -99,7 +99,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   PinAddon();
   auto* data = new AddonData();
   env.SetInstanceData(data);
-  env.AddCleanupHook([loops = data->loops]() { StopAllLoops(*loops); });
+  env.AddCleanupHook([loops = data->loops, engines = data->engines]() {
+    StopAllLoops(*loops);
+    StopAllEngines(*engines);
+  });
   exports.Set("loadRuntime", Napi::Function::New(env, LoadRuntime, "loadRuntime"));
   exports.Set("runtimeInfo", Napi::Function::New(env, RuntimeInfo, "runtimeInfo"));
   exports.Set("setErrorClasses", Napi::Function::New(env, SetErrorClasses, "setErrorClasses"));
@@ -111,6 +114,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitTokenizerStream(env, exports, data);
   InitAdapters(env, exports, data);
   InitLogging(env, exports, data);
+  InitEngine(env, exports, data);
   return exports;
 }
 

@@ -14,6 +14,7 @@
 namespace oga {
 
 struct GeneratorState;
+struct EngineState;
 
 // Token loops running on their own threads for one environment. When the environment goes away (worker.terminate(),
 // process exit) its cleanup hook stops them and waits: a loop must not outlive the libraries or the env it reports to.
@@ -23,11 +24,20 @@ struct LoopRegistry {
   std::vector<std::shared_ptr<GeneratorState>> running;
 };
 
+// Engines of one environment: their step threads are stopped and waited for at environment teardown, like loops.
+struct EngineRegistry {
+  std::mutex mu;
+  std::condition_variable idle;
+  std::vector<std::shared_ptr<EngineState>> running;
+};
+
 // One per napi_env (main thread and each worker_thread), so nothing JS-side is shared between environments.
 struct AddonData {
   Napi::FunctionReference genai_error, disposed_error, validation_error;
-  Napi::FunctionReference config, model, generator_params, generator, tokenizer, tokenizer_stream, adapters;
+  Napi::FunctionReference config, model, generator_params, generator, tokenizer, tokenizer_stream, adapters, engine,
+      engine_request;
   std::shared_ptr<LoopRegistry> loops = std::make_shared<LoopRegistry>();
+  std::shared_ptr<EngineRegistry> engines = std::make_shared<EngineRegistry>();
 };
 
 AddonData* GetAddonData(Napi::Env env);
@@ -88,6 +98,10 @@ void InitTokenizer(Napi::Env env, Napi::Object exports, AddonData* data);
 void InitTokenizerStream(Napi::Env env, Napi::Object exports, AddonData* data);
 void InitAdapters(Napi::Env env, Napi::Object exports, AddonData* data);
 void InitLogging(Napi::Env env, Napi::Object exports, AddonData* data);
+void InitEngine(Napi::Env env, Napi::Object exports, AddonData* data);
+
+// Environment teardown: close every Engine of the environment and wait until their step threads are done.
+void StopAllEngines(EngineRegistry& engines);
 
 // Cross-class handle accessors (defined next to each class).
 std::shared_ptr<OgaConfig> ConfigFrom(Napi::Env env, Napi::Value v);

@@ -82,7 +82,19 @@
   X(OgaDestroyAdapters)                           \
   X(OgaLoadAdapter)                               \
   X(OgaUnloadAdapter)                             \
-  X(OgaSetActiveAdapter)
+  X(OgaSetActiveAdapter)                           \
+  X(OgaCreateEngine)                              \
+  X(OgaDestroyEngine)                             \
+  X(OgaEngineStep)                                \
+  X(OgaEngineHasPendingRequests)                  \
+  X(OgaEngineAddRequest)                          \
+  X(OgaEngineRemoveRequest)                       \
+  X(OgaCreateRequest)                             \
+  X(OgaRequestAddTokens)                          \
+  X(OgaDestroyRequest)                            \
+  X(OgaRequestHasUnseenTokens)                    \
+  X(OgaRequestGetUnseenToken)                     \
+  X(OgaRequestIsDone)
 
 namespace oga {
 

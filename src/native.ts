@@ -76,6 +76,15 @@ export interface NativeGenerator extends NativeDisposable {
 }
 export type ChunkCallback = (tokens: Int32Array, text: string, ends: Int32Array) => void;
 
+/** One generation scheduled by an Engine: the same run/stop contract as NativeGenerator's token loop. */
+export interface NativeEngineRequest extends NativeDisposable {
+  run(prompt: Int32Array | number[], tokenizer: NativeTokenizer | null, onChunk: ChunkCallback): Promise<'done' | 'stopped'>;
+  stop(): void;
+}
+export interface NativeEngine extends NativeDisposable {
+  createRequest(params: NativeGeneratorParams): NativeEngineRequest;
+}
+
 export interface NativeBinding {
   loadRuntime(ortPath: string, genaiPath: string): void;
   runtimeInfo(): { loaded: boolean; ortPath: string; genaiPath: string };
@@ -90,6 +99,7 @@ export interface NativeBinding {
   Tokenizer: { create(model: NativeModel): Promise<NativeTokenizer> };
   TokenizerStream: { create(tokenizer: NativeTokenizer): NativeTokenizerStream };
   Adapters: { create(model: NativeModel): NativeAdapters };
+  Engine: { create(model: NativeModel): Promise<NativeEngine> };
 }
 
 let addon: NativeBinding | undefined;

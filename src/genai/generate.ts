@@ -4,8 +4,8 @@
  * (native/token_loop.cc) and hands text to JS in batches, so the per-token cost in JS is near zero.
  */
 import { z } from 'zod';
-import { ValidationError } from '../errors.js';
-import { binding, type NativeGeneratorParams } from '../native.js';
+import { DisposedError, ValidationError } from '../errors.js';
+import { binding, type NativeEngine, type NativeGeneratorParams } from '../native.js';
 import type { Model } from './model.js';
 import { parseOptions, parseSearchOptions, type SearchOptions } from './search-options.js';
 import { StopMatcher } from './stop-strings.js';
@@ -121,17 +121,23 @@ export async function runGeneration(
   input: string | number[] | Int32Array,
   options: GenerateOptions | undefined,
   onText?: (text: string) => void,
+  engine?: NativeEngine,
 ): Promise<GenerateResult> {
   const o = parseGenerateOptions(options);
   const prompt = promptTokens(model, input);
   const search = searchOptionsFor(o, prompt.length, model.contextLength);
   const beams = (search.num_beams ?? 1) > 1;
+  if (engine && beams) throw new ValidationError('the Engine runs greedy or sampled search, not beam search (num_beams > 1)');
+  // ORT-GenAI 0.15's Engine requests have no guidance logits processor: refuse rather than silently ignore it.
+  if (engine && o.guidance) throw new ValidationError('the Engine does not support guidance; use model.generate()');
   const b = binding();
   const params = b.GeneratorParams.create(model.native);
   try {
     applySearchOptions(params, search);
     if (o.guidance) params.setGuidance(o.guidance.type, o.guidance.data);
-    const gen = await b.Generator.create(model.native, params);
+    // Each generation gets its own Generator, or a request scheduled by the Engine: both run and stop alike.
+    const generator = engine ? undefined : await b.Generator.create(model.native, params);
+    const gen = generator ?? engine!.createRequest(params);
     try {
       const tokens: number[] = [];
       let text = '';
@@ -152,7 +158,7 @@ export async function runGeneration(
       try {
         if (!finish) {
           // Beam search only knows its winner at the end: collect ids, decode once.
-          await gen.run(prompt, beams ? null : model.tokenizer.native, (ids, chunk, ends) => {
+          const outcome = await gen.run(prompt, beams ? null : model.tokenizer.native, (ids, chunk, ends) => {
             // One token at a time, so a stop string cuts the tokens exactly where it cuts the text.
             for (let i = 0, start = 0; i < ids.length && !finish && !beams; start = ends[i++]) {
               const { emit: safe, hit } = stops.push(chunk.slice(start, ends[i]));
@@ -165,12 +171,14 @@ export async function runGeneration(
               }
             }
           });
+          // Stopped by nobody here: the Engine was disposed with this request in flight.
+          if (outcome === 'stopped' && !finish && engine) throw new DisposedError('Engine');
         }
       } finally {
         o.signal?.removeEventListener('abort', onAbort);
       }
-      if (beams && !finish) {
-        for (const id of gen.getSequence(0).subarray(prompt.length)) tokens.push(id);
+      if (beams && !finish && generator) {
+        for (const id of generator.getSequence(0).subarray(prompt.length)) tokens.push(id);
         const { emit: safe, hit } = stops.push(model.tokenizer.decode(tokens));
         emit(safe);
         if (hit) finish = 'stop';
@@ -207,6 +215,7 @@ export function streamGeneration(
   model: Model,
   input: string | number[] | Int32Array,
   options: GenerateOptions | undefined,
+  engine?: NativeEngine,
 ): TextStream {
   const queue: string[] = [];
   let ended = false;
@@ -218,10 +227,16 @@ export function streamGeneration(
     wake?.();
     wake = undefined;
   };
-  const result = runGeneration(model, input, { ...options, signal }, (chunk) => {
-    queue.push(chunk);
-    notify();
-  });
+  const result = runGeneration(
+    model,
+    input,
+    { ...options, signal },
+    (chunk) => {
+      queue.push(chunk);
+      notify();
+    },
+    engine,
+  );
   result.then(
     () => {
       ended = true;

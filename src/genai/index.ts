@@ -1,5 +1,6 @@
 export { Adapters } from './adapters.js';
 export { Config } from './config.js';
+export { Engine } from './engine.js';
 export type { FinishReason, GenerateOptions, GenerateResult, TextStream } from './generate.js';
 export { DEFAULT_MAX_TOKENS } from './generate.js';
 export { Generator } from './generator.js';

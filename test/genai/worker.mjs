@@ -9,11 +9,13 @@ addon.loadRuntime(workerData.ort, workerData.genai);
 
 const model = await addon.Model.load(workerData.modelDir);
 const tokenizer = await addon.Tokenizer.create(model);
+// With workerData.engine, the generations are requests of one Engine instead of Generators.
+const engine = workerData.engine ? await addon.Engine.create(model) : undefined;
 const outputs = [];
 for (let round = 0; round < workerData.rounds; round++) {
   const params = addon.GeneratorParams.create(model);
   params.setSearchNumber('max_length', workerData.prompt.length + workerData.newTokens);
-  const gen = await addon.Generator.create(model, params);
+  const gen = engine ? engine.createRequest(params) : await addon.Generator.create(model, params);
   const tokens = [];
   let text = '';
   await gen.run(workerData.prompt, tokenizer, (ids, chunk) => {
@@ -24,6 +26,7 @@ for (let round = 0; round < workerData.rounds; round++) {
   gen.dispose();
   params.dispose();
 }
+engine?.dispose();
 tokenizer.dispose();
 model.dispose();
 parentPort.postMessage(outputs);
