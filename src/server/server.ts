@@ -65,7 +65,8 @@ function defaultModelName(model: PyFuncModel): string {
 }
 
 function createdSeconds(model: PyFuncModel): number {
-  const created = model.metadata.utcTimeCreated ? Date.parse(`${model.metadata.utcTimeCreated.replace(' ', 'T')}Z`) : NaN;
+  const time: unknown = model.metadata.utcTimeCreated; // as read from the file, so not necessarily a string
+  const created = typeof time === 'string' ? Date.parse(`${time.replace(' ', 'T')}Z`) : NaN;
   return Math.floor((Number.isFinite(created) ? created : Date.now()) / 1000);
 }
 

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
@@ -196,6 +196,29 @@ describe('/v1/completions and /v1/models', () => {
     const missing = await chat.models.retrieve('gpt-4o').catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
     expect((missing as InstanceType<typeof OpenAI.NotFoundError>).code).toBe('model_not_found');
+    const saved = Date.parse(`${chatModel.metadata.utcTimeCreated!.replace(' ', 'T')}Z`);
+    expect(list.data[0].created).toBe(Math.floor(saved / 1000));
+  });
+
+  it('serves a model whose MLmodel has a utc_time_created that is not text, dated now', async () => {
+    const dir = path.join(root, 'odd-time');
+    const endless = new EndlessChat();
+    await pyfunc.saveModel(dir, { pythonModel: endless, metadata: { task: 'llm/v1/chat' } });
+    const file = path.join(dir, 'MLmodel');
+    await writeFile(file, (await readFile(file, 'utf8')).replace(/^utc_time_created: .*$/m, 'utc_time_created: 5'));
+    const loaded = await pyfunc.loadModel(dir, { pythonModel: endless });
+    expect(loaded.metadata.utcTimeCreated).toBe(5);
+    const before = Math.floor(Date.now() / 1000);
+    const server = createServer(loaded);
+    await server.listen(0);
+    try {
+      const [model] = (await client(server).models.list()).data;
+      expect(model.created).toBeGreaterThanOrEqual(before);
+      expect(model.created).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
+    } finally {
+      await server.close();
+      await loaded.dispose();
+    }
   });
 });
 
