@@ -57,6 +57,15 @@ def _clean(value):
     return value
 
 
+def _text_prompt(row):
+    """The ``prompt`` column, else the only column (a signature may name it otherwise), as in Node."""
+    if "prompt" not in row and len(row) == 1:
+        return str(next(iter(row.values())))
+    if "prompt" not in row:
+        raise ValueError(f"expected a 'prompt' column (or a single text column), got columns {sorted(row)}")
+    return str(row["prompt"])
+
+
 def _merge_options(config, params, row):
     options = {"max_tokens": DEFAULT_MAX_TOKENS}
     options.update(config)
@@ -137,7 +146,7 @@ class _OrtGenAIPyfunc:
         if self.task == "llm/v1/chat":
             messages = [{k: v for k, v in m.items() if v is not None} for m in _clean(row["messages"])]
             return self.tokenizer.apply_chat_template(messages=json.dumps(messages), add_generation_prompt=True)
-        return str(row["prompt"])
+        return _text_prompt(row)
 
     def predict(self, model_input, params=None):
         results = []

@@ -3,7 +3,18 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model } from '../../src/genai/index.js';
-import { MlflowException, MLModel, ortgenai, pyfunc, type ChatCompletion, type ChatCompletionChunk } from '../../src/mlflow/index.js';
+import {
+  ColSpec,
+  DataType,
+  MlflowException,
+  MLModel,
+  ModelSignature,
+  ortgenai,
+  pyfunc,
+  Schema,
+  type ChatCompletion,
+  type ChatCompletionChunk,
+} from '../../src/mlflow/index.js';
 import { chatInputSchema, chatOutputSchema } from '../../src/mlflow/chat/signature.js';
 import { fixtureModel } from '../helpers/fixtures.js';
 
@@ -209,6 +220,41 @@ describe('other tasks of the flavor', () => {
       expect((await native.generate('abc', { maxTokens: 3 })).text).toBe((await reference.generate('abc', { maxTokens: 3 })).text);
     } finally {
       native.dispose();
+    }
+  });
+
+  it('without a task: a signature whose single text column is not called prompt still feeds the prompts', async () => {
+    const dir = path.join(root, 'text-column');
+    const signature = new ModelSignature({ inputs: new Schema([new ColSpec(DataType.string, 'text')]), outputs: new Schema([new ColSpec(DataType.string)]) });
+    await ortgenai.saveModel(dir, { model: fixtureModel('tiny-deterministic'), signature, modelConfig: { max_tokens: 3 } });
+    const model = await pyfunc.loadModel(dir);
+    try {
+      const expected = (await reference.generate('abc', { maxTokens: 3 })).text;
+      expect(expected.length).toBeGreaterThan(0);
+      expect(await model.predict([{ text: 'abc' }, { text: 'abc' }])).toEqual([expected, expected]);
+      const streamed: unknown[] = [];
+      for await (const chunk of model.predictStream({ text: 'abc' })) streamed.push(chunk);
+      expect(streamed.join('')).toBe(expected);
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('without a task: two columns and no prompt column are refused, not answered with nothing', async () => {
+    const dir = path.join(root, 'two-columns');
+    const signature = new ModelSignature({
+      inputs: new Schema([new ColSpec(DataType.string, 'a'), new ColSpec(DataType.string, 'b')]),
+      outputs: new Schema([new ColSpec(DataType.string)]),
+    });
+    await ortgenai.saveModel(dir, { model: fixtureModel('tiny-deterministic'), signature, modelConfig: { max_tokens: 3 } });
+    const model = await pyfunc.loadModel(dir);
+    try {
+      const err = await model.predict({ a: 'x', b: 'y' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(MlflowException);
+      expect((err as MlflowException).errorCode).toBe('INVALID_PARAMETER_VALUE');
+      expect((err as MlflowException).message).toContain("a 'prompt' column (or a single text column)");
+    } finally {
+      await model.dispose();
     }
   });
 

@@ -57,6 +57,19 @@ describe('python/ortgenai_mlflow_loader.py', () => {
     });
   });
 
+  it('takes the prompt column, else the only column, as the Node flavor does', async () => {
+    expect(
+      await python(`
+import json, ortgenai_mlflow_loader as l
+try:
+    l._text_prompt({"a": "x", "b": "y"})
+    refused = None
+except ValueError as e:
+    refused = str(e)
+print(json.dumps([l._text_prompt({"prompt": "p", "max_tokens": 3}), l._text_prompt({"text": "t"}), refused]))`),
+    ).toEqual(['p', 't', "expected a 'prompt' column (or a single text column), got columns ['a', 'b']"]);
+  });
+
   it('merges request > params > config, cuts at stop strings and maps response_format to guidance', async () => {
     const out = await python(`
 import json, ortgenai_mlflow_loader as l

@@ -14,6 +14,24 @@ import { MlflowException } from '../errors.js';
 import type { PredictOptions, PyfuncImplementation } from '../pyfunc/pyfunc-model.js';
 import { isRecord } from '../signature/types.js';
 
+/**
+ * The prompts of a model without a task: the `prompt` column, else the only column (a signature may name it
+ * otherwise), else a bare string. Anything else is refused rather than answered with nothing.
+ */
+function prompts(data: unknown): string[] {
+  if (typeof data === 'string') return [data];
+  if (isRecord(data)) {
+    const columns = Object.keys(data);
+    const column = 'prompt' in data ? 'prompt' : columns.length === 1 ? columns[0] : undefined;
+    const values = column === undefined ? undefined : data[column];
+    const list = Array.isArray(values) ? values : [values];
+    if (list.every((v) => typeof v === 'string')) return list as string[];
+  }
+  throw MlflowException.invalidParameterValue(
+    `A model without a task takes text prompts: a 'prompt' column (or a single text column), got ${JSON.stringify(data)?.slice(0, 200)}`,
+  );
+}
+
 export type OrtGenAITask = 'llm/v1/chat' | 'llm/v1/completions';
 
 /**
@@ -46,9 +64,8 @@ export class OrtGenAIPyfunc implements PyfuncImplementation {
   async predict(data: unknown, _params: Record<string, unknown>, options: PredictOptions): Promise<unknown> {
     const ctx = this.#context(options);
     if (this.#task === undefined) {
-      const prompts = isRecord(data) && Array.isArray(data.prompt) ? data.prompt : [];
       const out: string[] = [];
-      for (const prompt of prompts) out.push(await generateText(ctx, String(prompt)));
+      for (const prompt of prompts(data)) out.push(await generateText(ctx, prompt));
       return out;
     }
     const chat = this.#task === 'llm/v1/chat';
@@ -67,8 +84,11 @@ export class OrtGenAIPyfunc implements PyfuncImplementation {
   async *predictStream(data: unknown, _params: Record<string, unknown>, options: PredictOptions): AsyncGenerator<unknown> {
     const ctx = this.#context(options);
     if (this.#task === undefined) {
-      const prompt = isRecord(data) ? data.prompt : data;
-      yield* this.#model.stream(String(prompt), generateOptions({}, this.#config, options.signal));
+      const [prompt, ...more] = prompts(data);
+      if (prompt === undefined || more.length > 0) {
+        throw MlflowException.invalidParameterValue(`'predictStream' requires a single prompt, but it got ${more.length + (prompt === undefined ? 0 : 1)}`);
+      }
+      yield* this.#model.stream(prompt, generateOptions({}, this.#config, options.signal));
       return;
     }
     const { rows } = requestRows(data, this.#task === 'llm/v1/chat' ? 'messages' : 'prompt');
