@@ -15,7 +15,7 @@ import { layOutForTransformersjs } from './transformersjs-layout.js';
 const CONCURRENCY_MODES: Partial<Record<RunnerName, ConcurrencyMode[]>> = {
   native: ['batched', 'concurrent', 'engine'],
   stepwise: ['batched', 'concurrent'],
-  generate: ['concurrent'],
+  generate: ['concurrent', 'engine'],
 };
 
 /** The binding's own cost is measured where ORT's compute per step is smallest: a counting model. */

@@ -68,10 +68,12 @@ describe('ortgenai bench', () => {
   });
 
   it('measures concurrent generations against a single stream', () => {
-    const concurrent = row('stepwise', 'concurrent');
-    expect(concurrent.error).toBeUndefined();
-    expect(concurrent.streams).toBe(2);
-    expect(concurrent.speedup_vs_single_stream).toBeGreaterThan(0);
+    for (const [runner, mode] of [['stepwise', 'concurrent'], ['stepwise', 'batched'], ['generate', 'concurrent'], ['generate', 'engine']]) {
+      const r = row(runner, mode);
+      expect(r.error, `${runner} ${mode}`).toBeUndefined();
+      expect(r.streams, `${runner} ${mode}`).toBe(2);
+      expect(r.speedup_vs_single_stream, `${runner} ${mode}`).toBeGreaterThan(0);
+    }
     expect(row('native', 'batched').streams).toBe(2);
   });
 

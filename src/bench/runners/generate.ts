@@ -1,5 +1,7 @@
 // Our high-level API: model.stream(), whose token loop runs natively and hands text to JS in chunks, plus
-// stop-string checks. TTFT is the first non-empty text chunk.
+// stop-string checks. TTFT is the first non-empty text chunk. With concurrency it runs N streams on the
+// model at once, or N requests through our Engine (ORT-GenAI's scheduler).
+import { Engine, type GenerateOptions, type TextStream } from '../../index.js';
 import { GenerationClock } from '../clock.js';
 import type { ConcurrencyMode, Generation } from '../protocol.js';
 import { allAtOnce, unsupported, type LoadRunner } from '../runner.js';
@@ -10,13 +12,16 @@ export const load: LoadRunner = async (spec) => {
   const model = await loadModel(spec);
   const promptLength = spec.promptIds.length;
 
-  async function generateOne(): Promise<Generation> {
+  const options: GenerateOptions = {
+    maxTokens: spec.genTokens,
+    doSample: false,
+    searchOptions: { min_length: promptLength + spec.genTokens },
+  };
+  let engine: Engine | undefined;
+
+  async function generateOne(start: (ids: number[], o: GenerateOptions) => TextStream = (ids, o) => model.stream(ids, o)): Promise<Generation> {
     const clock = new GenerationClock();
-    const stream = model.stream(spec.promptIds, {
-      maxTokens: spec.genTokens,
-      doSample: false,
-      searchOptions: { min_length: promptLength + spec.genTokens },
-    });
+    const stream = start(spec.promptIds, options);
     for await (const chunk of stream) if (chunk) clock.step();
     const result = await stream.result;
     return { timing: clock.finish(promptLength, 1, result.completionTokens), tokens: Array.from(result.tokens) };
@@ -24,9 +29,22 @@ export const load: LoadRunner = async (spec) => {
 
   function generate(mode: ConcurrencyMode, concurrency: number): Promise<Generation> {
     if (mode === 'sequential') return generateOne();
-    if (mode === 'concurrent') return allAtOnce(concurrency, generateOne);
+    if (mode === 'concurrent') return allAtOnce(concurrency, () => generateOne());
+    if (mode === 'engine') return viaEngine(concurrency);
     return unsupported('generate', mode);
   }
 
-  return { generate, dispose: () => model.dispose() };
+  async function viaEngine(concurrency: number): Promise<Generation> {
+    engine ??= await Engine.create(model);
+    const e = engine;
+    return allAtOnce(concurrency, () => generateOne((ids, o) => e.stream(ids, o)));
+  }
+
+  return {
+    generate,
+    dispose: () => {
+      engine?.dispose();
+      model.dispose();
+    },
+  };
 };
