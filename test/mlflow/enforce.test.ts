@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MlflowException } from '../../src/mlflow/errors.js';
 import {
   Array as MArray, ColSpec, enforceInput, enforceParams, Map as MMap, Object as MObject, ParamSchema, ParamSpec, Property,
-  Schema, TensorSpec,
+  Schema, TensorSpec, inferSignature,
 } from '../../src/mlflow/signature/index.js';
 
 const quiet = { onWarning: () => {} };
@@ -151,5 +151,18 @@ describe('enforceParams', () => {
     const warnings: string[] = [];
     expect(enforceParams({ a: 1 }, undefined, { onWarning: (w) => warnings.push(w) })).toEqual({});
     expect(warnings[0]).toMatch(/This model does not define a params schema. Ignoring provided params: \['a'\]/);
+  });
+});
+
+describe('large inputs', () => {
+  it('enforces and infers 200,000 rows of lists (more than a spread call can take)', () => {
+    const rows = Array.from({ length: 200_000 }, (_, i) => [i % 10]);
+    const column = rows.map(([v]) => v);
+    expect(enforceInput(rows, new Schema([new ColSpec('long')]))).toEqual({ 0: column });
+    expect(inferSignature(rows).inputs!.repr()).toBe('[Array(long) (required)]');
+    expect(enforceInput(rows, new Schema([new TensorSpec('int64', [-1, 1])]))).toEqual(rows);
+    expect(failure(() => enforceInput(rows, new Schema([new TensorSpec('int64', [-1, 2])]))).message).toMatch(
+      /Shape of input \(200000, 1\) does not match expected shape \(-1, 2\)\.$/,
+    );
   });
 });

@@ -182,6 +182,18 @@ describe('request formats', () => {
       expect(csv.json()).toEqual({ predictions: [{ a: [1, 2.5], b: ['x', null] }] });
     }, false);
   });
+
+  it('reads a frame of 200,000 rows within the default body limit (more than a spread call can take)', async () => {
+    const rows = Array.from({ length: 200_000 }, (_, i) => [i % 10]);
+    const column = rows.map(([v]) => v);
+    await withGated('many-rows', {}, async ({ at }) => {
+      for (const body of [{ dataframe_split: { data: rows } }, { dataframe_records: rows }]) {
+        const reply = await post(body, 'application/json', at);
+        expect(reply.status).toBe(200);
+        expect(reply.json()).toEqual({ predictions: [{ 0: column }] });
+      }
+    }, false);
+  });
 });
 
 describe('content types', () => {

@@ -15,7 +15,7 @@ import { MlflowException } from '../errors.js';
 import { type WarningSink, emitMlflowWarning, isTensorArray, typedArrayDtype } from './infer.js';
 import { pyRepr, pyStr, pyTupleRepr, pyTypeName } from './python.js';
 import { type ColumnName, ColSpec, ParamSchema, Schema, TensorSpec } from './schema.js';
-import { ArrayType, DataType, ObjectType, isRecord } from './types.js';
+import { ArrayType, DataType, ObjectType, isRecord, maxOf } from './types.js';
 import { enforceType, isScalar, pySet, toDatetime } from './values.js';
 
 /** A DataFrame as the model sees it: column name → cell values, one per row. */
@@ -56,7 +56,7 @@ function frameFromList(list: readonly unknown[]): Frame {
   }
   if (list.length > 0 && list.every((r) => Array.isArray(r) || isTensorArray(r))) {
     const rows = list.map((r) => Array.from(r as ArrayLike<unknown>));
-    const width = Math.max(...rows.map((r) => r.length));
+    const width = maxOf(rows.map((r) => r.length));
     return frameFromColumns(Array.from({ length: width }, (_, i) => [i, rows.map((r) => r[i] ?? null)]));
   }
   return frameFromColumns(list.length === 0 ? [] : [[0, [...list]]]);

@@ -11,7 +11,7 @@ import { MlflowException } from '../errors.js';
 import { ModelSignature } from './model-signature.js';
 import { pyRepr, pyTypeName } from './python.js';
 import { ColSpec, ParamSchema, ParamSpec, Schema, TensorSpec } from './schema.js';
-import { AnyType, ArrayType, DataType, ObjectType, Property, type SchemaType, isRecord } from './types.js';
+import { AnyType, ArrayType, DataType, ObjectType, Property, type SchemaType, isRecord, maxOf } from './types.js';
 import { isScalar } from './values.js';
 
 export type WarningSink = (message: string) => void;
@@ -178,7 +178,7 @@ function listParamType(value: readonly unknown[]): DataType {
 }
 
 function arrayDepth(value: unknown): number {
-  return Array.isArray(value) ? (value.length ? Math.max(...value.map(arrayDepth)) + 1 : 1) : 0;
+  return Array.isArray(value) ? (value.length ? maxOf(value.map(arrayDepth)) + 1 : 1) : 0;
 }
 
 /** `_infer_type_and_shape` for one param value. */

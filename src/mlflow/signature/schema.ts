@@ -5,7 +5,7 @@
 import { MlflowException } from '../errors.js';
 import { PyFloat, pyIsoformat, pyJsonDumps, pyJsonLoads, pyRepr, pyStr, pyTupleRepr, pyTypeName } from './python.js';
 import {
-  DataType, type DataTypeName, ObjectType, type SchemaType, isRecord, isSchemaType, schemaTypeFromDict,
+  DataType, type DataTypeName, ObjectType, type SchemaType, isRecord, isSchemaType, maxOf, schemaTypeFromDict,
 } from './types.js';
 import { enforceParamDatatype, enforceType } from './values.js';
 
@@ -220,7 +220,7 @@ function isOneDimensional(value: unknown): value is unknown[] {
 }
 
 function ndim(value: unknown): number {
-  return Array.isArray(value) ? 1 + Math.max(0, ...value.map(ndim)) : 0;
+  return Array.isArray(value) ? 1 + maxOf(value.map(ndim), 0) : 0;
 }
 
 /** A value as Python holds it for a param type: numbers of float/double params are floats (`1.0`). */

@@ -305,6 +305,16 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * The largest of `values`, or `empty` when there are none. Request data can hold hundreds of thousands of
+ * rows, and `Math.max(...values)` throws a RangeError (call stack) from about 120,000 arguments.
+ */
+export function maxOf(values: Iterable<number>, empty = -Infinity): number {
+  let max = empty;
+  for (const v of values) if (v > max) max = v;
+  return max;
+}
+
 function typeName(t: SchemaType): string {
   return t instanceof DataType ? 'DataType' : t instanceof ArrayType ? 'Array' : t instanceof ObjectType ? 'Object'
     : t instanceof MapType ? 'Map' : 'AnyType';

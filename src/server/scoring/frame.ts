@@ -1,6 +1,6 @@
 import { MlflowException } from '../../mlflow/errors.js';
 import { ColSpec, DataType, type Schema } from '../../mlflow/signature/index.js';
-import { isRecord } from '../../mlflow/signature/types.js';
+import { isRecord, maxOf } from '../../mlflow/signature/types.js';
 import { pyClass } from '../../mlflow/signature/values.js';
 
 /**
@@ -29,7 +29,7 @@ export function frameFromList(list: readonly unknown[], what: string): Frame {
     throw invalidInput(`Provided ${what} field is not a valid dataframe representation in 'records' format. Error: 'Mixing dicts with non-Series may lead to ambiguous ordering.'`);
   }
   if (list.length > 0 && list.every(Array.isArray)) {
-    const width = Math.max(...list.map((row) => (row as unknown[]).length));
+    const width = maxOf(list.map((row) => (row as unknown[]).length));
     return { columns: Array.from({ length: width }, (_, i) => String(i)), rows: list.map((row) => [...(row as unknown[])]) };
   }
   return { columns: list.length ? ['0'] : [], rows: list.map((v) => [v]) };
@@ -51,7 +51,7 @@ export function frameFromSplit(value: unknown): Frame {
   if (columns !== undefined && columns !== null && !Array.isArray(columns)) throw notValid('Index(...) must be called with a collection of some kind');
   // pandas takes 1-D data as one value per row.
   const rows = data.map((row) => (Array.isArray(row) ? [...row] : [row]));
-  const width = columns ? columns.length : Math.max(0, ...rows.map((r) => r.length));
+  const width = columns ? columns.length : maxOf(rows.map((r) => r.length), 0);
   const bad = rows.find((r) => r.length !== width);
   if (bad) throw notValid(`${width} columns passed, passed data had ${bad.length} columns`);
   return { columns: columns ? columns.map(String) : Array.from({ length: width }, (_, i) => String(i)), rows };
