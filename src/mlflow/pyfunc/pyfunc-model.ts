@@ -34,9 +34,8 @@ export function columnsToRecords(table: Record<string, unknown>, rowCount?: numb
   return Array.from({ length: count }, (_, i) => Object.fromEntries(columns.map(([k, v]) => [k, v[i]])));
 }
 
-/** `_convert_llm_input_data` + the single-input rule of MLflow's `predict_stream`. */
 /**
- * `tabular` says the input went through schema enforcement, so a record of arrays is a column table.
+ * `_convert_llm_input_data` + the single-input rule of MLflow's `predict_stream`. `tabular` says the input went through schema enforcement, so a record of arrays is a column table.
  * Without a signature it is the caller's own value (`{messages: [a, b]}` is one chat request).
  */
 function singleInput(data: unknown, tabular: boolean): unknown {
