@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Generator, GeneratorParams, Model, ValidationError } from '../../src/index.js';
-import { PROMPT_IDS, PROMPT_TEXT, testModels } from './models.js';
+import { PROMPT_IDS, PROMPT_TEXT, SHARED_GPT2, testModels } from './models.js';
 
 describe.each(testModels())('generate/stream on $name', ({ dir }) => {
   let model: Model;
@@ -127,5 +127,30 @@ describe.each(testModels())('generate/stream on $name', ({ dir }) => {
     await expect(model.generate(PROMPT_IDS, { searchOptions: { batch_size: 2 } })).rejects.toThrow(/one prompt/);
     // The process and the model are fine afterwards.
     expect((await model.generate(PROMPT_IDS, { maxTokens: 2 })).completionTokens).toBeGreaterThan(0);
+  });
+});
+
+// Guidance masks the logits by the tokenizer's vocabulary, so it needs a model whose logits cover it: the shared
+// GPT-2 has 1000 logits for a 50257-token tokenizer, and the library rejects its picks ("doesn't satisfy the grammar").
+describe.each(testModels().filter((m) => m.name !== SHARED_GPT2))('guidance on $name', ({ dir }) => {
+  let model: Model;
+  beforeAll(async () => {
+    model = await Model.load(dir, { threads: 1 });
+  });
+  afterAll(() => model.dispose());
+
+  it('constrains the output with regex, Lark grammar and JSON-schema guidance', async () => {
+    const regex = await model.generate(PROMPT_IDS, { maxTokens: 20, guidance: { type: 'regex', data: '(yes|no) [0-9]{3}' } });
+    expect(regex.text).toMatch(/^(yes|no) [0-9]{3}$/);
+    expect(regex.finishReason).toBe('stop');
+
+    const lark = await model.generate(PROMPT_IDS, { maxTokens: 10, guidance: { type: 'lark_grammar', data: 'start: "ab" DIGITS\nDIGITS: /[0-9]+/' } });
+    expect(lark.text).toMatch(/^ab[0-9]+$/);
+
+    const schema = { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'], additionalProperties: false, 'x-guidance': { whitespace_flexible: false } };
+    const json = await model.generate(PROMPT_IDS, { maxTokens: 20, guidance: { type: 'json_schema', data: JSON.stringify(schema) } });
+    expect(json.finishReason).toBe('stop');
+    expect(typeof JSON.parse(json.text).ok).toBe('boolean');
+    expect(Object.keys(JSON.parse(json.text))).toEqual(['ok']);
   });
 });
