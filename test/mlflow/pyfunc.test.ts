@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -272,7 +272,24 @@ describe('PythonModel contract', () => {
     const target = path.join(root, 'no-set-model');
     const err = await pyfunc.saveModel(target, { pythonModel: await probeFile('empty.mjs', 'export const x = 1;\n') }).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/did not register a model.*setModel\(\)/);
-    await expect(readFile(path.join(target, 'MLmodel'))).rejects.toThrow();
+    await expect(stat(target)).rejects.toMatchObject({ code: 'ENOENT' }); // the whole folder, not just its MLmodel
+  });
+
+  it('refuses malformed save options and a missing model config file with MlflowExceptions, writing nothing', async () => {
+    const target = path.join(root, 'bad-options');
+    const requirements = await pyfunc
+      .saveModel(target, { pythonModel: await probeFile(), requirements: 'requirements.txt' as unknown as string[] })
+      .catch((e: unknown) => e);
+    expect(requirements).toBeInstanceOf(MlflowException);
+    expect(requirements).toMatchObject({
+      errorCode: 'INVALID_PARAMETER_VALUE',
+      message: 'Invalid save options: requirements: Invalid input: expected array, received string',
+    });
+    await expect(stat(target)).rejects.toMatchObject({ code: 'ENOENT' });
+    const missing = path.join(root, 'no-such-config.yaml');
+    const config = await pyfunc.loadModel(dir, { modelConfig: missing }).catch((e: unknown) => e);
+    expect(config).toBeInstanceOf(MlflowException);
+    expect(config).toMatchObject({ errorCode: 'RESOURCE_DOES_NOT_EXIST', message: `The model config file '${missing}' does not exist` });
   });
 
   it('streams a record of arrays as one input when there is no signature to make it a table', async () => {

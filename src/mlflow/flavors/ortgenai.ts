@@ -13,7 +13,7 @@ import { MLModel } from '../mlmodel.js';
 import { CODE_DIR, NODE_FLAVOR, nodeRuntimeInfo, ORTGENAI_LOADER, PYFUNC_FLAVOR } from '../pyfunc/flavor.js';
 import type { PyfuncLoader } from '../pyfunc/load-model.js';
 import { logModelWith, type LogOptions } from '../pyfunc/log-model.js';
-import { copyCodePaths, finishModel, saveInto, type CommonSaveOptions, type LogTarget, type ModelInfo } from '../pyfunc/model-dir.js';
+import { checkSaveOptions, copyCodePaths, finishModel, saveInto, type CommonSaveOptions, type LogTarget, type ModelInfo } from '../pyfunc/model-dir.js';
 import { ColSpec, DataType, ModelSignature, Schema } from '../signature/index.js';
 import { localPathFromUri } from '../uri.js';
 import { OrtGenAIPyfunc, type OrtGenAITask } from './ortgenai-pyfunc.js';
@@ -63,6 +63,7 @@ function defaultSignature(task: OrtGenAITask | undefined, given: ModelSignature 
 }
 
 async function saveModelTo(dir: string, options: OrtGenAISaveOptions, log?: LogTarget): Promise<ModelInfo> {
+  checkSaveOptions(options);
   const task = options.task === undefined ? undefined : parseRequest(taskSchema, options.task, 'task');
   const config = options.modelConfig === undefined ? undefined : validConfig(options.modelConfig, 'modelConfig');
   const signature = defaultSignature(task, options.signature);

@@ -64,7 +64,11 @@ export function nodeRuntimeInfo(): { node_version: string; package_name: string;
 /** A model config as MLflow accepts it: an object, or the path of a YAML/JSON file holding a mapping. */
 export async function readModelConfig(value: Record<string, unknown> | string | undefined): Promise<Record<string, unknown> | undefined> {
   if (value === undefined || typeof value !== 'string') return value;
-  const parsed = loadYaml(await readFile(value, 'utf8'), value);
+  const text = await readFile(value, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+    throw new MlflowException(`The model config file '${value}' does not exist`, 'RESOURCE_DOES_NOT_EXIST', { cause: err });
+  });
+  const parsed = loadYaml(text, value);
   if (!isRecord(parsed)) throw MlflowException.invalidParameterValue(`The model config file '${value}' must hold a mapping`);
   return parsed;
 }

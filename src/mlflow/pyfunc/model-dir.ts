@@ -1,5 +1,6 @@
 import { cp, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
 import { writeEnvFiles } from '../env-files.js';
 import { MlflowException } from '../errors.js';
 import { saveInputExample } from '../input-example.js';
@@ -49,6 +50,21 @@ export interface CommonSaveOptions {
   codePaths?: string[];
   /** Written to the MLmodel's top-level `metadata`. */
   metadata?: Record<string, unknown>;
+}
+
+const commonSaveOptionsSchema = z.object({
+  inputExampleParams: z.record(z.string(), z.unknown()).optional(),
+  requirements: z.array(z.string()).optional(),
+  codePaths: z.array(z.string()).optional(),
+  metadata: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** The options every flavor shares, checked before anything is copied (JavaScript callers get no type check). */
+export function checkSaveOptions(options: CommonSaveOptions): void {
+  const parsed = commonSaveOptionsSchema.safeParse(options);
+  if (parsed.success) return;
+  const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  throw MlflowException.invalidParameterValue(`Invalid save options: ${issues.join('; ')}`);
 }
 
 /** Create the target folder; like MLflow, refuse one that exists and is not empty. */

@@ -4,7 +4,7 @@ import { resolveArtifacts, saveArtifacts, type ArtifactEntry } from '../artifact
 import { MlflowException } from '../errors.js';
 import { enforceInput, inferSignature, ModelSignature } from '../signature/index.js';
 import { NODE_FLAVOR, nodeRuntimeInfo, PYTHON_MODEL_LOADER, readModelConfig } from './flavor.js';
-import { copyCodePaths, finishModel, saveInto, type CommonSaveOptions, type LogTarget, type ModelInfo } from './model-dir.js';
+import { checkSaveOptions, copyCodePaths, finishModel, saveInto, type CommonSaveOptions, type LogTarget, type ModelInfo } from './model-dir.js';
 import { importModelCode } from './model-code.js';
 import { createContext, isPythonModel, type PythonModel } from './python-model.js';
 
@@ -63,6 +63,7 @@ async function inferModelSignature(
 
 /** Save into a prepared folder; `log` is set by `logModel`. */
 export async function saveModelTo(dir: string, options: SaveModelOptions, log?: LogTarget): Promise<ModelInfo> {
+  checkSaveOptions(options);
   const fromCode = typeof options.pythonModel === 'string';
   if (!fromCode && !isPythonModel(options.pythonModel)) {
     throw MlflowException.invalidParameterValue('pythonModel must be a PythonModel instance or the path of a model file that calls setModel()');
