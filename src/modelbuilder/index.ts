@@ -13,6 +13,9 @@ import { type BuiltTokenizer, TOKENIZER_KINDS, type TokenizerKind, buildTokenize
 
 export { PRESETS, PRESET_NAMES, type Preset, type PresetName } from './presets.js';
 export { genaiConfig, type DecoderSpec } from './genai-config.js';
+export { ADAPTER_FORMAT_VERSION, encodeAdapter, writeAdapter, type AdapterOptions } from './adapter.js';
+export { deterministicShiftAdapter } from './graphs/deterministic.js';
+export { tensorFrom, type TensorSource } from './onnx/tensor.js';
 export { PHI3_MINI_VOCAB, TOKENIZER_KINDS, buildTokenizer, type BuiltTokenizer, type TokenizerKind } from './tokenizer/index.js';
 
 /**
@@ -53,6 +56,11 @@ export interface BuildOptions {
    * with Phi-3-mini's 32064 rows).
    */
   tokenizer?: string;
+  /**
+   * tiny-deterministic only: give the head a LoRA pair that adapters replace (`deterministicShiftAdapter(k)`
+   * makes one that adds k to every next token); without an active adapter the output is unchanged.
+   */
+  lora?: boolean;
   onProgress?: (event: BuildEvent) => void;
   /** Stops a long build between weight chunks (rejects with AbortError; the folder stays unloadable). */
   signal?: AbortSignal;
@@ -69,6 +77,9 @@ const optionsSchema = z.object({
   seed: z.number().int().min(0).max(2 ** 32 - 1).default(DEFAULT_SEED),
   force: z.boolean().default(false),
   tokenizer: z.enum(TOKENIZER_KINDS, { error: (i) => `unknown tokenizer '${String(i.input)}' (expected one of: ${TOKENIZER_KINDS.join(', ')})` }).optional(),
+  lora: z.boolean().default(false),
+}).refine((o) => !o.lora || PRESETS[o.preset].kind === 'deterministic', {
+  error: (i) => `lora is available for tiny-deterministic only, not '${String((i.input as { preset: unknown }).preset)}'`,
 });
 
 /**
@@ -81,10 +92,10 @@ export async function buildModel(options: BuildOptions): Promise<BuiltModel> {
     const issues = parsed.error.issues.map((i) => i.message);
     throw new ValidationError(`invalid model build options: ${issues.join('; ')}`, issues);
   }
-  const { preset, outDir, seed, force } = parsed.data;
+  const { preset, outDir, seed, force, lora } = parsed.data;
   const dir = path.resolve(outDir);
   const tokenizer = presetTokenizer(preset, parsed.data.tokenizer);
-  const { graph, plan } = planModel(preset, seed, tokenizer);
+  const { graph, plan } = planModel(preset, seed, tokenizer, { lora });
   await prepareFolder(dir, force, plan.diskBytes);
   // genai_config.json goes last: until it exists the folder is not a loadable model, so an interrupted
   // (or --force over an old model) build can never pass for a complete one.
@@ -122,13 +133,18 @@ export function presetTokenizer(preset: PresetName, kind: TokenizerKind = PRESET
  * The graph and its size for a preset, without writing anything (weights are generated lazily). The
  * vocabulary is the tokenizer's `modelVocabSize`.
  */
-export function planModel(preset: PresetName, seed: number, tokenizer = presetTokenizer(preset)): { graph: GraphBuilder; plan: ModelPlan } {
+export function planModel(
+  preset: PresetName,
+  seed: number,
+  tokenizer = presetTokenizer(preset),
+  options: { lora?: boolean } = {},
+): { graph: GraphBuilder; plan: ModelPlan } {
   const p = PRESETS[preset];
   const vocabSize = tokenizer.modelVocabSize;
   let graph: GraphBuilder;
   let spec: DecoderSpec;
   if (p.kind === 'deterministic') {
-    graph = tinyDeterministicGraph(vocabSize);
+    graph = tinyDeterministicGraph(vocabSize, options);
     spec = {
       type: 'llama', contextLength: p.contextLength, vocabSize, hiddenSize: 1, headSize: 1,
       numAttentionHeads: 1, numKeyValueHeads: 1, numHiddenLayers: 1, positionIds: true, pastPresentShareBuffer: false,

@@ -1,5 +1,6 @@
 import onnxProto from 'onnx-proto';
 import { GraphBuilder } from '../onnx/graph.js';
+import { type TensorSource, tensorFrom } from '../onnx/tensor.js';
 
 const FLOAT = onnxProto.onnx.TensorProto.DataType.FLOAT;
 
@@ -29,8 +30,12 @@ const MASK_PENALTY = 1e9;
  *   left-padded prompts must produce the same ids as the same prompts run alone.
  * The logits are -|v - target| over the vocabulary, so greedy search picks the target and the
  * runner-up differs by exactly 1.
+ *
+ * With `lora`, the head also has a LoRA pair (see LORA_A/LORA_B) whose product A·B is added to the target:
+ * an adapter shifts every next token by an exact integer, and with no adapter active the defaults (rank 0,
+ * so A·B = 0) keep the rule above.
  */
-export function tinyDeterministicGraph(vocabSize: number): GraphBuilder {
+export function tinyDeterministicGraph(vocabSize: number, options: { lora?: boolean } = {}): GraphBuilder {
   const g = new GraphBuilder();
   const inputIds = g.input('input_ids', 'int64', ['batch_size', 'sequence_length']);
   const mask = g.input('attention_mask', 'int64', ['batch_size', 'total_sequence_length']);
@@ -65,10 +70,39 @@ export function tinyDeterministicGraph(vocabSize: number): GraphBuilder {
   // target[b, s] = (x₀ + position + 1) mod vocab; logits[b, s, v] = -|v - target|.
   const h = '/model/lm_head';
   const sum = g.op('Add', `${h}/Add`, [first, positions]);
-  const next = g.op('Add', `${h}/next/Add`, [sum, g.float(1)]);
+  let next = g.op('Add', `${h}/next/Add`, [sum, g.float(1)]);
+  if (options.lora) next = g.op('Add', `${h}/lora/Add`, [next, loraDelta(g)]);
   const target = g.op('Mod', `${h}/Mod`, [next, g.float(vocabSize)], { fmod: 1 });
   const vocab = g.op('Range', `${h}/Range`, [g.float(0), g.float(vocabSize), g.float(1)]);
   const diff = g.op('Sub', `${h}/Sub`, [vocab, g.op('Unsqueeze', `${h}/Unsqueeze`, [target, g.int64([2])])]);
   g.node('Neg', `${h}/Neg`, [g.op('Abs', `${h}/Abs`, [diff])], {}, { outputs: ['logits'] });
   return g;
+}
+
+/**
+ * The LoRA parameters of the `lora` variant, named like the official ORT-GenAI model builder's
+ * (`<module>.lora_A.MatMul.weight` [in, rank], `<module>.lora_B.MatMul.weight` [rank, out]). The head's LoRA
+ * acts on a constant feature 1, so its output is A·B itself. They are graph inputs (what an adapter replaces)
+ * that are also initializers (ONNX's overridable defaults) of rank 0; the rank is a free dimension.
+ */
+export const LORA_A = 'lm_head.lora_A.MatMul.weight';
+export const LORA_B = 'lm_head.lora_B.MatMul.weight';
+
+function loraDelta(g: GraphBuilder): string {
+  for (const [name, shape] of [[LORA_A, [1, 'lora_rank']], [LORA_B, ['lora_rank', 1]]] as const) {
+    g.input(name, 'float32', [...shape]);
+    g.initializer(tensorFrom(name, 'float32', shape.map((d) => (d === 1 ? 1 : 0)), new Float32Array(0)));
+  }
+  return g.op('MatMul', '/model/lm_head/lora/MatMul', [LORA_A, LORA_B]); // [1, 1]
+}
+
+/**
+ * Adapter parameters for the `lora` variant that add `shift` to every next token: rank `rank`, A = shift/rank
+ * everywhere and B = 1, so A·B = shift exactly for integer shifts and power-of-two ranks.
+ */
+export function deterministicShiftAdapter(shift: number, rank = 1): TensorSource[] {
+  return [
+    tensorFrom(LORA_A, 'float32', [1, rank], new Float32Array(rank).fill(shift / rank)),
+    tensorFrom(LORA_B, 'float32', [rank, 1], new Float32Array(rank).fill(1)),
+  ];
 }
