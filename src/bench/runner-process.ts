@@ -39,8 +39,7 @@ abstract class Channel {
   protected exited?: string;
 
   constructor(protected readonly child: ChildProcess, private readonly label: string) {
-    const keep = (d: Buffer) => (this.output = (this.output + d.toString()).slice(-4000));
-    child.stderr?.on('data', keep);
+    child.stderr?.on('data', (d: Buffer) => this.keepOutput(d));
     child.once('exit', (code, signal) => {
       this.exited = signal ? `signal ${signal}` : `exit code ${code}`;
       const tail = this.output.trim().split('\n').slice(-5).join(' | ');
@@ -49,7 +48,8 @@ abstract class Channel {
     });
   }
 
-  protected keepOutput(d: Buffer): void {
+  /** The last 4000 characters a process printed, for the message when it dies. */
+  protected keepOutput(d: Buffer | string): void {
     this.output = (this.output + d.toString()).slice(-4000);
   }
 
@@ -96,7 +96,13 @@ class NativeChannel extends Channel {
   constructor(child: ChildProcess) {
     super(child, 'native');
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      const msg = JSON.parse(line) as Record<string, unknown>;
+      let msg: Record<string, unknown>;
+      try {
+        msg = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        this.keepOutput(`${line}\n`); // a library's log line on stdout, not a reply: it must not crash the bench
+        return;
+      }
       const reply: Reply =
         typeof msg.error === 'string' ? { type: 'error', error: msg.error }
         : msg.loaded ? { type: 'loaded', loadMs: msg.loadMs as number, baselineRssBytes: msg.baselineRssBytes as number }
