@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { DisposedError, ValidationError } from '../errors.js';
 import { binding, type NativeEngine, type NativeGeneratorParams } from '../native.js';
+import { Adapters } from './adapters.js';
 import type { Model } from './model.js';
 import { parseOptions, parseSearchOptions, type SearchOptions } from './search-options.js';
 import { StopMatcher } from './stop-strings.js';
@@ -26,6 +27,8 @@ export interface GenerateOptions {
   guidance?: { type: 'json_schema' | 'regex' | 'lark_grammar'; data: string };
   /** Raw ORT-GenAI search options (max_length, num_beams, ...); the named options above take precedence. */
   searchOptions?: SearchOptions;
+  /** A LoRA adapter loaded in `adapters` to run this generation with (not with the Engine). */
+  adapter?: { adapters: Adapters; name: string };
 }
 
 export type FinishReason = 'stop' | 'length' | 'abort';
@@ -56,6 +59,13 @@ const generateOptionsSchema = z.object({
     .strict()
     .optional(),
   searchOptions: z.unknown().optional(),
+  adapter: z
+    .object({
+      adapters: z.instanceof(Adapters, { message: 'adapter.adapters must be an Adapters object' }),
+      name: z.string().min(1, 'adapter.name cannot be empty'),
+    })
+    .strict()
+    .optional(),
 });
 
 const GENERATE_OPTION_NAMES = Object.keys(generateOptionsSchema.shape);
@@ -130,6 +140,8 @@ export async function runGeneration(
   if (engine && beams) throw new ValidationError('the Engine runs greedy or sampled search, not beam search (num_beams > 1)');
   // ORT-GenAI 0.15's Engine requests have no guidance logits processor: refuse rather than silently ignore it.
   if (engine && o.guidance) throw new ValidationError('the Engine does not support guidance; use model.generate()');
+  // Its requests have no SetActiveAdapter in the C API either.
+  if (engine && o.adapter) throw new ValidationError('the Engine does not support LoRA adapters; use model.generate()');
   const b = binding();
   const params = b.GeneratorParams.create(model.native);
   try {
@@ -139,6 +151,7 @@ export async function runGeneration(
     const generator = engine ? undefined : await b.Generator.create(model.native, params);
     const gen = generator ?? engine!.createRequest(params);
     try {
+      if (o.adapter) generator!.setActiveAdapter(o.adapter.adapters.native, o.adapter.name);
       const tokens: number[] = [];
       let text = '';
       let finish: FinishReason | undefined;
