@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/commands/make-model.js';
 import { AbortError, ValidationError } from '../../src/errors.js';
 import { buildModel } from '../../src/modelbuilder/index.js';
+import { readOnnxModel } from '../../src/modelbuilder/onnx/reader.js';
 import { repoRoot } from '../helpers/fixtures.js';
 
 let tmp: string;
@@ -46,6 +47,20 @@ describe('make-model', () => {
     await expect(run(['--preset', 'tiny-random', '--out', tmp, '--bogus'])).rejects.toThrow(ValidationError);
     await expect(run(['--preset', 'tiny-random', '--out', tmp, '--tokenizer', 'llama'])).rejects.toThrow(
       /unknown tokenizer 'llama' \(expected one of: gpt2-phi3, gpt2-phi3-32k\)/,
+    );
+  });
+
+  it('--lora gives tiny-deterministic LoRA inputs with rank-0 defaults, and is refused for other presets', async () => {
+    const out = path.join(tmp, 'lora');
+    await run(['--preset', 'tiny-deterministic', '--out', out, '--lora']);
+    const model = await readOnnxModel(path.join(out, 'model.onnx'));
+    const inputs = (model.proto.graph?.input ?? []).map((i) => i.name);
+    for (const name of ['lm_head.lora_A.MatMul.weight', 'lm_head.lora_B.MatMul.weight']) {
+      expect(inputs).toContain(name);
+      expect(model.tensor(name).bytes.byteLength).toBe(0);
+    }
+    await expect(run(['--preset', 'tiny-random', '--out', path.join(tmp, 'lora-random'), '--lora'])).rejects.toThrow(
+      /lora is available for tiny-deterministic only, not 'tiny-random'/,
     );
   });
 

@@ -4,7 +4,7 @@ import { type BuildEvent, DEFAULT_SEED, PRESETS, PRESET_NAMES, TOKENIZER_KINDS, 
 
 export const summary = 'write an ORT-GenAI model folder (ONNX + genai_config + tokenizer) from a preset';
 
-const HELP = `usage: ortgenai make-model --preset <name> --out <dir> [--seed N] [--tokenizer <kind>] [--force]
+const HELP = `usage: ortgenai make-model --preset <name> --out <dir> [--seed N] [--tokenizer <kind>] [--lora] [--force]
 
 Presets:
 ${PRESET_NAMES.map((n) => `  ${n.padEnd(20)}${PRESETS[n].description}`).join('\n')}
@@ -14,6 +14,8 @@ Options:
   --out <dir>         output folder, created if missing (required)
   --seed <N>          weight seed, default ${DEFAULT_SEED}; same seed, same weights
   --tokenizer <kind>  ${TOKENIZER_KINDS.join(' or ')} instead of the preset's; the vocabulary follows it
+  --lora              tiny-deterministic only: a LoRA pair in the head for adapters to replace
+                      (write adapters with writeAdapter + deterministicShiftAdapter from the modelbuilder)
   --force             overwrite the model files in a non-empty folder`;
 
 export async function run(argv: string[]): Promise<void> {
@@ -22,6 +24,7 @@ export async function run(argv: string[]): Promise<void> {
     out: { type: 'string' },
     seed: { type: 'string' },
     tokenizer: { type: 'string' },
+    lora: { type: 'boolean', default: false },
     force: { type: 'boolean', default: false },
   }, HELP);
   if (!values) return;
@@ -37,6 +40,7 @@ export async function run(argv: string[]): Promise<void> {
     seed: values.seed === undefined ? undefined : Number(values.seed),
     force: values.force,
     tokenizer: values.tokenizer,
+    lora: values.lora,
     onProgress: (e) => progress.update(e),
   });
   progress.finish();
