@@ -159,6 +159,25 @@ describe('/v1/chat/completions', () => {
   });
 });
 
+describe('a model disposed under a live server', () => {
+  it('answers 503 in OpenAI error form instead of failing the request', async () => {
+    const endless = new EndlessChat();
+    await pyfunc.saveModel(path.join(root, 'disposed'), { pythonModel: endless, metadata: { task: 'llm/v1/chat' } });
+    const loaded = await pyfunc.loadModel(path.join(root, 'disposed'), { pythonModel: endless });
+    const server = createServer(loaded);
+    await server.listen(0);
+    try {
+      await loaded.dispose();
+      const err = await client(server).chat.completions.create({ model: 'disposed', messages }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.APIError);
+      expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
+      expect((err as InstanceType<typeof OpenAI.APIError>).message).toMatch(/no longer loaded/);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('/invocations on the chat model', () => {
   async function invoke(body: unknown): Promise<{ status: number; json: any }> {
     const res = await fetch(`${chatServer.url}/invocations`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });

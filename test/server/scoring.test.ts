@@ -129,6 +129,9 @@ describe('health and version', () => {
       expect((await request(`${at}/ping`)).status).toBe(200);
       await loaded.dispose();
       expect(await request(`${at}/ping`)).toMatchObject({ status: 404, text: '\n' });
+      const predict = await post({ inputs: { prompt: 'hi' } }, 'application/json', at);
+      expect(predict.status).toBe(503);
+      expect(predict.json()).toEqual({ error_code: 'TEMPORARILY_UNAVAILABLE', message: 'The model is no longer loaded (it was disposed)' });
     });
   });
 });

@@ -1,4 +1,4 @@
-import { AbortError, ValidationError } from '../../errors.js';
+import { AbortError, DisposedError, ValidationError } from '../../errors.js';
 import { MlflowException } from '../../mlflow/errors.js';
 import type { Exchange } from '../exchange.js';
 import { ServerBusyError } from '../limiter.js';
@@ -31,6 +31,7 @@ export function describeFailure(ex: Exchange, err: unknown, timeout: number): { 
   if (err instanceof ServerBusyError) return { status: 503, body: openaiError(err.message, 503, 'overloaded') };
   if (err instanceof MlflowException) return { status: err.httpStatus, body: openaiError(err.message, err.httpStatus, err.errorCode.toLowerCase()) };
   if (err instanceof ValidationError) return { status: 400, body: openaiError(err.message, 400, 'invalid_value') };
+  if (err instanceof DisposedError) return { status: 503, body: openaiError('The model is no longer loaded (it was disposed)', 503, 'model_unloaded') };
   const message = err instanceof Error ? err.message : String(err);
   return { status: 500, body: openaiError(`The model failed: ${message}`, 500, 'internal_error') };
 }

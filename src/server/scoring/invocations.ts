@@ -1,4 +1,4 @@
-import { AbortError } from '../../errors.js';
+import { AbortError, DisposedError } from '../../errors.js';
 import { MlflowException } from '../../mlflow/errors.js';
 import { pyStr } from '../../mlflow/signature/python.js';
 import { PayloadTooLargeError, readBody } from '../body.js';
@@ -75,7 +75,10 @@ export async function invocations(ex: Exchange, core: ServingCore): Promise<void
     predictions = await core.predict(ex, (signal) => core.model.predict(invocation.data, invocation.params as Record<string, unknown> | undefined, { signal }));
   } catch (err) {
     if (sendInterruption(ex, err)) return;
-    if (err instanceof MlflowException) {
+    if (err instanceof DisposedError) {
+      // The embedding app disposed the model under a live server: no model to serve, as /ping says too.
+      sendMlflowError(ex, new MlflowException('The model is no longer loaded (it was disposed)', 'TEMPORARILY_UNAVAILABLE'));
+    } else if (err instanceof MlflowException) {
       const rewritten = new MlflowException(`Failed to predict data '${pyStr(invocation.data)}'. \nError: ${err.message}`, err.errorCode, { cause: err });
       sendMlflowError(ex, rewritten);
     } else {
