@@ -127,9 +127,9 @@ describe('LoRA adapters on tiny-deterministic', () => {
     params.dispose();
     extra.unloadAdapter('plus5');
 
-    // The same for the generator behind a running stream.
+    // The same for the generator behind a running stream (long enough to be still running at its first chunk).
     await extra.loadAdapter(file('plus5'), 'plus5');
-    const stream = model.stream(PROMPT, { maxTokens: 200, adapter: { adapters: extra, name: 'plus5' } });
+    const stream = model.stream(PROMPT, { maxTokens: 2000, adapter: { adapters: extra, name: 'plus5' } });
     for await (const _ of stream) {
       expect(() => extra.unloadAdapter('plus5')).toThrow(new GenAIError('Adapter still in use: plus5'));
       break;
