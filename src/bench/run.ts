@@ -6,7 +6,7 @@ import { readModelInfo, syntheticPrompt, type ModelInfo } from './model-info.js'
 import { presetModel } from './model-source.js';
 import type { BenchOptions } from './options.js';
 import type { ConcurrencyMode, RunnerName } from './protocol.js';
-import { checkTargets, compare, machine, type Summary, type Target } from './report.js';
+import { checkTargets, compare, machine, type OverheadProbe, type Summary, type Target } from './report.js';
 import { measureGroup, type Cell } from './rounds.js';
 import { median } from './stats.js';
 import { layOutForTransformersjs } from './transformersjs-layout.js';
@@ -35,16 +35,6 @@ export const DEFINITIONS = {
   speedup_vs_single_stream: "aggregate decode tok/s of N generations at once over the same runner's single stream",
 };
 
-export interface OverheadProbe {
-  model: string;
-  gen_tokens: number;
-  us_per_step: Partial<Record<RunnerName, number>>;
-  /** Stepwise (generateNextToken from JS) minus the C++ loop, per token. */
-  binding_overhead_us_per_token: number | null;
-  /** generate/stream minus the C++ loop, per token. */
-  generate_overhead_us_per_token: number | null;
-  error?: string;
-}
 
 export interface BenchReport {
   schema: 'ortgenai-bench/1';
@@ -136,6 +126,6 @@ export async function runBench(options: BenchOptions, log: (line: string) => voi
     definitions: DEFINITIONS,
     results,
     overhead_probe: probe,
-    targets: checkTargets(results, Math.max(...options.threads), probe?.binding_overhead_us_per_token ?? null),
+    targets: checkTargets(results, Math.max(...options.threads), probe),
   };
 }

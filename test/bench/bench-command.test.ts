@@ -81,7 +81,15 @@ describe('ortgenai bench', () => {
     expect(report.overhead_probe?.error).toBeUndefined();
     expect(report.overhead_probe?.us_per_step.native).toBeGreaterThan(0);
     expect(typeof report.overhead_probe?.binding_overhead_us_per_token).toBe('number');
-    expect(report.targets.map((t) => t.name)).toContain('stepwise_decode_ratio_to_native');
+    expect(typeof report.overhead_probe?.generate_overhead_us_per_token).toBe('number');
+    const names = report.targets.map((t) => t.name);
+    for (const runner of ['generate', 'stepwise']) {
+      for (const key of ['decode_ratio_to_native', 'ttft_ratio_to_native', 'binding_overhead_us_per_token', 'rss_ratio_to_native', 'decode_ratio_to_js_peer']) {
+        expect(names).toContain(`${runner}_${key}`);
+      }
+    }
+    expect(names).toContain('concurrency_speedup_vs_single_stream');
+    for (const t of report.targets) expect(typeof t.value, t.name).toBe('number');
   });
 
   it('rejects bad options with a ValidationError', async () => {
