@@ -1,4 +1,8 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildModel } from '../../src/modelbuilder/index.js';
 import { Generator, GeneratorParams, Model, ValidationError } from '../../src/index.js';
 import { PROMPT_IDS, PROMPT_TEXT, SHARED_GPT2, testModels } from './models.js';
 
@@ -152,5 +156,41 @@ describe.each(testModels().filter((m) => m.name !== SHARED_GPT2))('guidance on $
     expect(json.finishReason).toBe('stop');
     expect(typeof JSON.parse(json.text).ok).toBe('boolean');
     expect(Object.keys(JSON.parse(json.text))).toEqual(['ok']);
+  });
+});
+
+// A prefill long enough to interrupt: the ~30M-parameter `small` preset with a 1900-token prompt takes
+// about a second here, against the few milliseconds of the tiny fixtures.
+describe('abort during a long prompt', () => {
+  let root: string;
+  let model: Model;
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'ortgenai-prefill-'));
+    await buildModel({ preset: 'small', outDir: root });
+    model = await Model.load(root, { threads: 1 });
+  });
+  afterAll(async () => {
+    model?.dispose();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('interrupts the prefill (terminate_session) instead of waiting for it to end', async () => {
+    const prompt = Array.from({ length: 1900 }, (_, i) => 100 + (i % 1000));
+    let start = performance.now();
+    await model.generate(prompt, { maxTokens: 1 });
+    const fullPrefillMs = performance.now() - start;
+
+    const controller = new AbortController();
+    start = performance.now();
+    const pending = model.generate(prompt, { maxTokens: 1, signal: controller.signal });
+    setTimeout(() => controller.abort(), fullPrefillMs / 10);
+    const result = await pending;
+    const abortedMs = performance.now() - start;
+
+    expect(result.finishReason).toBe('abort');
+    expect(result.completionTokens).toBe(0);
+    // Not a speed check: a prefill that ran to its end would take about 10x the abort delay, not half of it.
+    expect(abortedMs).toBeLessThan(fullPrefillMs / 2);
+    expect((await model.generate(prompt.slice(0, 8), { maxTokens: 2, searchOptions: { min_length: 10 } })).completionTokens).toBe(2);
   });
 });
