@@ -1,12 +1,11 @@
-import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DisposedError, Engine, GenAIError, Model, ValidationError, type GenerateResult } from '../../src/index.js';
-import { runtimeLibraries } from '../../src/native.js';
-import { fixtureModel, repoRoot } from '../helpers/fixtures.js';
+import { fixtureModel } from '../helpers/fixtures.js';
 import { PROMPT_IDS, SHARED_GPT2, testModels } from './models.js';
+import { expectCleanTerminationMidRun } from './terminate-worker.js';
 
 // Prompts of different lengths (so the engine's batches need padding), valid in every fixture's vocabulary.
 const PROMPTS = Array.from({ length: 6 }, (_, i) => Array.from({ length: 2 + i }, (_, k) => 100 + 37 * k + 11 * i));
@@ -104,21 +103,7 @@ describe.each([{ name: 'tiny-random', dir: fixtureModel('tiny-random') }])('Engi
 
   it('a worker terminated while its Engine is stepping neither crashes the process nor its exit', async () => {
     // Only the worker uses the addon: its environment teardown must stop the step thread before the addon goes.
-    const { ort, genai } = runtimeLibraries();
-    const workerData = { packageRoot: repoRoot, ort, genai, modelDir: dir, prompt: PROMPT_IDS, newTokens: 400, rounds: 50, engine: true };
-    const main = `
-      import { Worker } from 'node:worker_threads';
-      const w = new Worker(${JSON.stringify(path.join(import.meta.dirname, 'worker.mjs'))}, { execArgv: [], workerData: ${JSON.stringify(workerData)} });
-      w.on('error', (e) => { console.error(e); process.exitCode = 1; });
-      await new Promise((r) => setTimeout(r, 1500));
-      await w.terminate();
-      console.log('terminated');
-    `;
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', main], { encoding: 'utf8', timeout: 60_000 });
-    expect(child.stderr).toBe('');
-    expect(child.stdout.trim()).toBe('terminated');
-    expect(child.signal).toBeNull();
-    expect(child.status).toBe(0);
+    expectCleanTerminationMidRun(dir, { engine: true });
   });
 
   it('refuses what the Engine cannot run with a ValidationError', async () => {

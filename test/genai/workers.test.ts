@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
@@ -6,6 +5,7 @@ import { Model } from '../../src/index.js';
 import { runtimeLibraries } from '../../src/native.js';
 import { repoRoot } from '../helpers/fixtures.js';
 import { PROMPT_IDS, testModels } from './models.js';
+import { expectCleanTerminationMidRun } from './terminate-worker.js';
 
 interface Output {
   tokens: number[];
@@ -42,19 +42,6 @@ describe.each(testModels())('worker_threads on $name', ({ dir }) => {
   it('a worker terminated mid-generation neither crashes the process nor its exit', async () => {
     // In a child process where only the worker uses the addon: its teardown then also unloads the addon, while the
     // native token loop is still running (this used to segfault).
-    const { ort, genai } = runtimeLibraries();
-    const workerData = { packageRoot: repoRoot, ort, genai, modelDir: dir, prompt: PROMPT_IDS, newTokens: 400, rounds: 50 };
-    const main = `
-      import { Worker } from 'node:worker_threads';
-      const w = new Worker(${JSON.stringify(path.join(import.meta.dirname, 'worker.mjs'))}, { execArgv: [], workerData: ${JSON.stringify(workerData)} });
-      await new Promise((r) => setTimeout(r, 1500));
-      await w.terminate();
-      console.log('terminated');
-    `;
-    const child = spawnSync(process.execPath, ['--input-type=module', '-e', main], { encoding: 'utf8', timeout: 60_000 });
-    expect(child.stderr).toBe('');
-    expect(child.stdout.trim()).toBe('terminated');
-    expect(child.signal).toBeNull();
-    expect(child.status).toBe(0);
+    expectCleanTerminationMidRun(dir);
   });
 });
