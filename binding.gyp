@@ -9,6 +9,7 @@
         "native/adapters.cc",
         "native/config.cc",
         "native/engine.cc",
+        "native/executor.cc",
         "native/errors.cc",
         "native/generator.cc",
         "native/generator_params.cc",

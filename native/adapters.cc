@@ -25,7 +25,7 @@ class Adapters : public HandleWrap<Adapters, OgaAdapters> {
     std::string file = StringArg(info, 0, "file"), name = StringArg(info, 1, "name");
     std::shared_ptr<OgaAdapters> self = Get(env);
     return RunAsync<Nothing>(
-        env, "ortgenai.Adapters.loadAdapter",
+        env,
         [self, file, name]() {
           Check(api.OgaLoadAdapter(self.get(), file.c_str(), name.c_str()));
           return Nothing{};

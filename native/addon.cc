@@ -99,9 +99,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   PinAddon();
   auto* data = new AddonData();
   env.SetInstanceData(data);
-  env.AddCleanupHook([loops = data->loops, engines = data->engines]() {
+  // Created before the cleanup hook is added, so the hook (hooks run last-added first) runs while the executor's
+  // thread-safe function still exists: loops and engines stop, then the executor waits for its threads.
+  data->executor = std::make_shared<Executor>(env);
+  env.AddCleanupHook([loops = data->loops, engines = data->engines, executor = data->executor]() {
     StopAllLoops(*loops);
     StopAllEngines(*engines);
+    executor->Shutdown();
   });
   exports.Set("loadRuntime", Napi::Function::New(env, LoadRuntime, "loadRuntime"));
   exports.Set("runtimeInfo", Napi::Function::New(env, RuntimeInfo, "runtimeInfo"));

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "errors.h"
+#include "executor.h"
 #include "runtime.h"
 
 namespace oga {
@@ -38,6 +39,7 @@ struct AddonData {
       engine_request;
   std::shared_ptr<LoopRegistry> loops = std::make_shared<LoopRegistry>();
   std::shared_ptr<EngineRegistry> engines = std::make_shared<EngineRegistry>();
+  std::shared_ptr<Executor> executor;
 };
 
 AddonData* GetAddonData(Napi::Env env);

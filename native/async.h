@@ -1,84 +1,65 @@
-// Run a blocking C API call on libuv's thread pool and settle a Promise with its result.
-// Used for calls that take milliseconds to seconds (model load, prefill, one decode step, batch encode); the
-// long-running token loop has its own thread instead (token_loop.cc) so it never holds a pool thread.
+// Run a blocking C API call on the environment's Executor and settle a Promise with its result.
+// Used for calls that take milliseconds to seconds (model load, prefill, one decode step, batch encode); token
+// loops and Engine step loops are Executor jobs too, but report through a TokenSink instead.
 #pragma once
 
 #include <napi.h>
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 
+#include "addon.h"
 #include "errors.h"
+#include "executor.h"
 
 namespace oga {
 
 template <class Result>
-class PromiseWorker : public Napi::AsyncWorker {
- public:
-  using Work = std::function<Result()>;
-  using Settle = std::function<Napi::Value(Napi::Env, Result&)>;
-
-  PromiseWorker(Napi::Env env, const char* name, Work work, Settle settle)
-      : Napi::AsyncWorker(env, name),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        work_(std::move(work)),
-        settle_(std::move(settle)) {}
-
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-
- protected:
-  void Execute() override {
+Napi::Promise RunAsync(Napi::Env env, std::function<Result()> work,
+                       std::function<Napi::Value(Napi::Env, Result&)> settle) {
+  struct Call {
+    explicit Call(Napi::Env env) : deferred(Napi::Promise::Deferred::New(env)) {}
+    Napi::Promise::Deferred deferred;
+    Result result{};
+    bool failed = false;
+    ErrorKind kind = ErrorKind::GenAI;
+    std::string message;
+  };
+  auto call = std::make_shared<Call>(env);
+  Executor::Job job;
+  job.work = [call, work = std::move(work)]() {
     try {
-      result_ = work_();
+      call->result = work();
     } catch (const Failure& f) {
-      kind_ = f.kind;
-      SetError(f.message);
+      call->failed = true;
+      call->kind = f.kind;
+      call->message = f.message;
     } catch (const std::exception& e) {
-      SetError(e.what());
+      call->failed = true;
+      call->message = e.what();
     }
-  }
-
-  // Settling can itself fail while the environment is shutting down (worker.terminate()): then nobody is waiting.
-  void OnOK() override {
-    Napi::Env env = Env();
+  };
+  job.complete = [call, settle = std::move(settle)](Napi::Env env) {
+    // Settling can itself fail while the environment is shutting down: then nobody is waiting.
     try {
+      if (call->failed) {
+        call->deferred.Reject(MakeError(env, call->kind, call->message).Value());
+        return;
+      }
       try {
-        deferred_.Resolve(settle_(env, result_));
+        call->deferred.Resolve(settle(env, call->result));
       } catch (const Napi::Error& e) {
-        deferred_.Reject(e.Value());
+        call->deferred.Reject(e.Value());
       }
     } catch (const Napi::Error&) {
     }
-    // Release handles captured by the work on the JS thread, before the worker is deleted.
-    work_ = nullptr;
-    result_ = Result();
-  }
-
-  void OnError(const Napi::Error& e) override {
-    try {
-      deferred_.Reject(MakeError(Env(), kind_, e.Message()).Value());
-    } catch (const Napi::Error&) {
-    }
-    work_ = nullptr;
-    result_ = Result();
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  Work work_;
-  Settle settle_;
-  Result result_{};
-  ErrorKind kind_ = ErrorKind::GenAI;
-};
-
-template <class Result>
-Napi::Promise RunAsync(Napi::Env env, const char* name, typename PromiseWorker<Result>::Work work,
-                       typename PromiseWorker<Result>::Settle settle) {
-  auto* worker = new PromiseWorker<Result>(env, name, std::move(work), std::move(settle));
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+    // Handles in the result (a Model, a Generator's state) are released here, on the JS thread.
+    call->result = Result();
+  };
+  GetAddonData(env)->executor->Submit(env, std::move(job));
+  return call->deferred.Promise();
 }
 
 // For work with no result.

@@ -17,7 +17,7 @@ class Config : public HandleWrap<Config, OgaConfig> {
     std::string dir = StringArg(info, 0, "path");
     using Handle = std::shared_ptr<OgaConfig>;
     return RunAsync<Handle>(
-        env, "ortgenai.Config.load",
+        env,
         [dir]() {
           OgaConfig* config = nullptr;
           Check(api.OgaCreateConfig(dir.c_str(), &config));

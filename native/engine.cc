@@ -243,7 +243,7 @@ class Engine : public HandleWrap<Engine, EngineState> {
       std::shared_ptr<EnginePtr> engine;
     };
     return RunAsync<Created>(
-        env, "ortgenai.Engine.create",
+        env,
         [model]() {
           Created out;
           out.engine = std::make_shared<EnginePtr>(CreateEngine(model.get()));

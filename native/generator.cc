@@ -22,7 +22,7 @@ class Generator : public HandleWrap<Generator, GeneratorState> {
         GeneratorParamsFrom(env, info.Length() > 1 ? info[1] : env.Undefined());
     using State = std::shared_ptr<GeneratorState>;
     return RunAsync<State>(
-        env, "ortgenai.Generator.create",
+        env,
         [model, params]() {
           double batch = 1, beams = 1, returns = 1;
           Check(api.OgaGeneratorParamsGetSearchNumber(params.get(), "batch_size", &batch));
@@ -262,7 +262,7 @@ class Generator : public HandleWrap<Generator, GeneratorState> {
   Napi::Value Locked(Napi::Env env, const char* what, Fn fn) {
     std::shared_ptr<GeneratorState> state = Get(env);
     return RunAsync<Nothing>(
-        env, what,
+        env,
         [state, fn, what]() {
           {
             // Waiting for a whole generate/stream would pin a libuv pool thread for its duration.

@@ -28,7 +28,7 @@ class Model : public HandleWrap<Model, OgaModel> {
       config = ConfigFrom(env, info.Length() > 0 ? info[0] : env.Undefined());
     }
     return RunAsync<Loaded>(
-        env, "ortgenai.Model.load",
+        env,
         [path, config]() {
           OgaModel* raw = nullptr;
           Check(config ? api.OgaCreateModelFromConfig(config.get(), &raw) : api.OgaCreateModel(path.c_str(), &raw));

@@ -1,8 +1,7 @@
-// The generate/stream hot path: prefill and the whole decode loop run on one dedicated thread (not libuv's pool,
-// which has only four threads), decoding text as it goes. New tokens reach JS in batches through a TokenSink.
+// The generate/stream hot path: prefill and the whole decode loop run as one Executor job (one worker thread for
+// the whole generation), decoding text as it goes. New tokens reach JS in batches through a TokenSink.
 #include <algorithm>
 #include <string>
-#include <thread>
 
 #include "generator.h"
 #include "token_sink.h"
@@ -16,12 +15,12 @@ struct Loop {
   std::vector<int32_t> prompt;
   std::shared_ptr<LoopRegistry> registry;
   std::shared_ptr<TokenSink> sink;
-};
-
-void RunLoop(std::unique_ptr<Loop> loop) {
-  GeneratorState& s = *loop->state;
   TokenSink::Outcome outcome = TokenSink::Outcome::Done;
   std::string error;
+};
+
+void RunLoop(Loop& loop) {
+  GeneratorState& s = *loop.state;
   OgaGenerator* gen = s.gen.get();
   {
     std::lock_guard<std::mutex> lock(s.mu);
@@ -30,12 +29,12 @@ void RunLoop(std::unique_ptr<Loop> loop) {
     std::unique_ptr<OgaTokenizerStream, void (*)(OgaTokenizerStream*)> stream(
         nullptr, [](OgaTokenizerStream* p) { api.OgaDestroyTokenizerStream(p); });
     try {
-      if (loop->tokenizer) {
-        Check(api.OgaCreateTokenizerStream(loop->tokenizer.get(), &stream_raw));
+      if (loop.tokenizer) {
+        Check(api.OgaCreateTokenizerStream(loop.tokenizer.get(), &stream_raw));
         stream.reset(stream_raw);
       }
-      if (!loop->prompt.empty() && !s.stop) {
-        Check(api.OgaGenerator_AppendTokens(gen, loop->prompt.data(), loop->prompt.size()));
+      if (!loop.prompt.empty() && !s.stop) {
+        Check(api.OgaGenerator_AppendTokens(gen, loop.prompt.data(), loop.prompt.size()));
       }
       while (!s.stop && !api.OgaGenerator_IsDone(gen)) {
         Check(api.OgaGenerator_GenerateNextToken(gen));
@@ -44,25 +43,32 @@ void RunLoop(std::unique_ptr<Loop> loop) {
         Check(api.OgaGenerator_GetNextTokens(gen, &next, &count));
         const char* text = nullptr;
         if (stream && count == 1) Check(api.OgaTokenizerStreamDecode(stream.get(), next[0], &text));
-        loop->sink->Produce(next, count, text);
+        loop.sink->Produce(next, count, text);
       }
-      if (s.stop) outcome = TokenSink::Outcome::Stopped;
+      if (s.stop) loop.outcome = TokenSink::Outcome::Stopped;
     } catch (const Failure& f) {
       // A terminate_session request makes the interrupted call fail: that is a stop, not an error.
-      outcome = s.stop ? TokenSink::Outcome::Stopped : TokenSink::Outcome::Failed;
-      if (!s.stop) error = f.message;
+      loop.outcome = s.stop ? TokenSink::Outcome::Stopped : TokenSink::Outcome::Failed;
+      if (!s.stop) loop.error = f.message;
     }
   }
+  std::lock_guard<std::mutex> lock(s.run_mu);
+  s.running = false;
+}
+
+// After the worker is idle again, so the next generation JS starts on the result reuses it.
+void FinishLoop(Loop& loop) {
   {
-    std::lock_guard<std::mutex> lock(s.run_mu);
-    s.running = false;
+    LoopRegistry& reg = *loop.registry;
+    std::lock_guard<std::mutex> lock(reg.mu);
+    auto& list = reg.running;
+    list.erase(std::find(list.begin(), list.end(), loop.state));
+    reg.idle.notify_all();
   }
-  loop->sink->Finish(outcome, std::move(error));
-  LoopRegistry& reg = *loop->registry;
-  std::lock_guard<std::mutex> lock(reg.mu);
-  auto& list = reg.running;
-  list.erase(std::find(list.begin(), list.end(), loop->state));
-  reg.idle.notify_all();
+  // Let go of the generator before JS hears of the end: disposing it then frees it (and releases its adapter).
+  loop.state.reset();
+  loop.tokenizer.reset();
+  loop.sink->Finish(loop.outcome, std::move(loop.error));
 }
 
 }  // namespace
@@ -71,7 +77,7 @@ void RunLoop(std::unique_ptr<Loop> loop) {
 //   : Promise<'done' | 'stopped'>
 Napi::Value StartTokenLoop(const Napi::CallbackInfo& info, std::shared_ptr<GeneratorState> state) {
   Napi::Env env = info.Env();
-  auto loop = std::make_unique<Loop>();
+  auto loop = std::make_shared<Loop>();
   loop->state = state;
   if (info.Length() > 0 && !info[0].IsNull() && !info[0].IsUndefined()) loop->prompt = Tokens(env, info[0], "prompt");
   if (info.Length() > 1 && !info[1].IsNull() && !info[1].IsUndefined()) loop->tokenizer = TokenizerFrom(env, info[1]);
@@ -94,7 +100,10 @@ Napi::Value StartTokenLoop(const Napi::CallbackInfo& info, std::shared_ptr<Gener
     std::lock_guard<std::mutex> lock(loop->registry->mu);
     loop->registry->running.push_back(state);
   }
-  std::thread(RunLoop, std::move(loop)).detach();
+  Executor::Job job;
+  job.work = [loop]() { RunLoop(*loop); };
+  job.then = [loop]() { FinishLoop(*loop); };
+  GetAddonData(env)->executor->Submit(env, std::move(job));
   return promise;
 }
 

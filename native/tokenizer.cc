@@ -31,7 +31,7 @@ class Tokenizer : public HandleWrap<Tokenizer, OgaTokenizer> {
     Napi::Env env = info.Env();
     std::shared_ptr<OgaModel> model = ModelFrom(env, info.Length() > 0 ? info[0] : env.Undefined());
     return RunAsync<Created>(
-        env, "ortgenai.Tokenizer.create",
+        env,
         [model]() {
           OgaTokenizer* raw = nullptr;
           Check(api.OgaCreateTokenizer(model.get(), &raw));
@@ -83,7 +83,7 @@ class Tokenizer : public HandleWrap<Tokenizer, OgaTokenizer> {
     std::shared_ptr<OgaTokenizer> tok = Get(env);
     using Out = std::vector<std::vector<int32_t>>;
     return RunAsync<Out>(
-        env, "ortgenai.Tokenizer.encodeBatch",
+        env,
         [tok, texts]() {
           Out out;
           SequencesPtr seqs = NewSequences();

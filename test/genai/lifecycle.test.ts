@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
@@ -71,5 +73,37 @@ describe.each(testModels())('native memory on $name', ({ dir }) => {
     const before = await settle();
     for (let i = 0; i < 12; i++) await once();
     expect((await settle()) - before).toBeLessThan(64 * MiB);
+  });
+});
+
+// Every blocking call runs on the addon's own worker threads (native/executor.cc): work done one call at a time
+// stays on one thread, so ONNX Runtime's per-thread allocator state is not spread over many threads.
+describe('worker threads', () => {
+  const threadCount = () => readdirSync('/proc/self/task').length;
+
+  it('one-at-a-time work reuses one thread; concurrent generations add threads that are then reused', async () => {
+    await stat('.'); // libuv's own pool starts on first use: start it now, not between two counts
+    const [{ dir }] = testModels();
+    using model = await Model.load(dir, { threads: 1 });
+    await model.generate(PROMPT_IDS, { maxTokens: 4 });
+    const one = threadCount();
+    for (let i = 0; i < 10; i++) await model.generate(PROMPT_IDS, { maxTokens: 4 });
+    using params = new GeneratorParams(model);
+    params.setSearchOptions({ max_length: PROMPT_IDS.length + 8 });
+    for (let i = 0; i < 3; i++) {
+      using generator = await Generator.create(model, params);
+      await generator.appendTokens(PROMPT_IDS);
+      while (!generator.isDone()) await generator.generateNextToken();
+    }
+    expect(threadCount()).toBe(one);
+
+    const run = () => Promise.all(Array.from({ length: 4 }, () => model.generate(PROMPT_IDS, { maxTokens: 64 })));
+    await run();
+    const four = threadCount();
+    expect(four).toBeGreaterThan(one);
+    expect(four).toBeLessThanOrEqual(one + 3);
+    await run();
+    await model.generate(PROMPT_IDS, { maxTokens: 4 });
+    expect(threadCount()).toBe(four);
   });
 });
