@@ -273,6 +273,16 @@ class Engine : public HandleWrap<Engine, EngineState> {
   // createRequest(params): EngineRequest — see EngineRequest.run.
   Napi::Value CreateRequest(const Napi::CallbackInfo& info);
 
+  // flush(): wakes an idle step thread for the requests run() queued. Separate from run() so that requests
+  // submitted together reach the library together: its static batch is formed from what is queued at the
+  // first step.
+  Napi::Value Flush(const Napi::CallbackInfo& info) {
+    const std::shared_ptr<EngineState>& state = Get(info.Env());
+    std::lock_guard<std::mutex> lock(state->mu);
+    state->wake.notify_all();
+    return info.Env().Undefined();
+  }
+
   // dispose(): requests in flight end as 'stopped'; the step thread frees the engine after its current step.
   Napi::Value DisposeEngine(const Napi::CallbackInfo& info) {
     if (handle_) handle_->Close();
@@ -314,8 +324,8 @@ class EngineRequest : public HandleWrap<EngineRequest, EngineRequestState> {
       r->stop = true;
       r->sink->Finish(TokenSink::Outcome::Stopped);
     } else {
+      // Picked up by the step thread at flush() or its next step, whichever comes first.
       engine->inbox.push_back(r);
-      engine->wake.notify_all();
     }
     return promise;
   }
@@ -358,6 +368,7 @@ void Engine::Init(Napi::Env env, Napi::Object exports, AddonData* data) {
                                    {
                                        StaticMethod("create", &Engine::Create),
                                        InstanceMethod("createRequest", &Engine::CreateRequest),
+                                       InstanceMethod("flush", &Engine::Flush),
                                        InstanceMethod("dispose", &Engine::DisposeEngine),
                                        InstanceAccessor("disposed", &Engine::Disposed, nullptr),
                                    });

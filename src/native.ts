@@ -83,6 +83,8 @@ export interface NativeEngineRequest extends NativeDisposable {
 }
 export interface NativeEngine extends NativeDisposable {
   createRequest(params: NativeGeneratorParams): NativeEngineRequest;
+  /** Starts the requests run() queued since the last flush (run() alone does not wake an idle engine). */
+  flush(): void;
 }
 
 export interface NativeBinding {

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DisposedError, ValidationError } from '../errors.js';
 import { binding, type NativeEngine, type NativeGeneratorParams } from '../native.js';
 import { Adapters } from './adapters.js';
+import { startSoon } from './engine-batching.js';
 import type { Model } from './model.js';
 import { parseOptions, parseSearchOptions, type SearchOptions } from './search-options.js';
 import { StopMatcher } from './stop-strings.js';
@@ -171,7 +172,7 @@ export async function runGeneration(
       try {
         if (!finish) {
           // Beam search only knows its winner at the end: collect ids, decode once.
-          const outcome = await gen.run(prompt, beams ? null : model.tokenizer.native, (ids, chunk, ends) => {
+          const running = gen.run(prompt, beams ? null : model.tokenizer.native, (ids, chunk, ends) => {
             // One token at a time, so a stop string cuts the tokens exactly where it cuts the text.
             for (let i = 0, start = 0; i < ids.length && !finish && !beams; start = ends[i++]) {
               const { emit: safe, hit } = stops.push(chunk.slice(start, ends[i]));
@@ -184,6 +185,8 @@ export async function runGeneration(
               }
             }
           });
+          if (engine) startSoon(engine);
+          const outcome = await running;
           // Stopped by nobody here: the Engine was disposed with this request in flight.
           if (outcome === 'stopped' && !finish && engine) throw new DisposedError('Engine');
         }

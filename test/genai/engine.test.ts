@@ -44,6 +44,24 @@ describe.each([{ name: 'tiny-random', dir: fixtureModel('tiny-random') }])('Engi
     expect((await Promise.all(others)).map(plain)).toEqual(solo.slice(3).map(plain));
   });
 
+  it('requests submitted together start in the same static batch: each has its first token before any finishes', async () => {
+    using engine = await Engine.create(model);
+    const events: string[] = [];
+    const run = async (p: number[], i: number) => {
+      let first = true;
+      for await (const chunk of engine.stream(p, { maxTokens: 12 })) {
+        if (chunk && first) events.push(`first ${i}`);
+        if (chunk) first = false;
+      }
+      events.push(`end ${i}`);
+    };
+    // Four: the size of one static batch in 0.15.2. Had the first request started alone, it would end before
+    // the other three got a token.
+    await Promise.all(PROMPTS.slice(0, 4).map(run));
+    const firstEnd = events.findIndex((e) => e.startsWith('end'));
+    expect(events.slice(0, firstEnd).sort()).toEqual(['first 0', 'first 1', 'first 2', 'first 3']);
+  });
+
   it('applies stop strings and sampling options per request', async () => {
     using engine = await Engine.create(model);
     const full = solo[0];
