@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ValidationError } from '../errors.js';
+import { measureAsyncFloor } from './async-floor.js';
 import { readModelInfo, syntheticPrompt, type ModelInfo } from './model-info.js';
 import { presetModel } from './model-source.js';
 import type { BenchOptions } from './options.js';
@@ -32,6 +33,8 @@ export const DEFINITIONS = {
     "median over rounds of this runner's value / the C++ loop's value in the same round (for ttft/e2e above 1 is slower; for tps below 1 is slower)",
   binding_overhead_us_per_token:
     'median over rounds of (our decode time per step - the C++ loop\'s) in µs, same library, same threads; overhead_probe measures it on a counting model where compute per step is smallest',
+  async_floor_us_per_token:
+    "overhead_probe: one awaited round trip per token to a worker_thread that busy-works the C++ loop's step time, minus that time: what any await-per-token API pays on this machine, with no ORT and no addon",
   speedup_vs_single_stream: "aggregate decode tok/s of N generations at once over the same runner's single stream",
 };
 
@@ -68,7 +71,7 @@ async function probeOverhead(options: BenchOptions, log: (l: string) => void): P
   const runners = options.runners.filter((r) => r === 'native' || r === 'stepwise' || r === 'generate');
   const probe: OverheadProbe = {
     model: PROBE.preset, gen_tokens: PROBE.genTokens, us_per_step: {},
-    binding_overhead_us_per_token: null, generate_overhead_us_per_token: null,
+    binding_overhead_us_per_token: null, generate_overhead_us_per_token: null, async_floor_us_per_token: null,
   };
   try {
     const info = await readModelInfo(await presetModel(PROBE.preset, options.cacheDir, log));
@@ -87,6 +90,8 @@ async function probeOverhead(options: BenchOptions, log: (l: string) => void): P
     };
     probe.binding_overhead_us_per_token = overhead('stepwise');
     probe.generate_overhead_us_per_token = overhead('generate');
+    const step = probe.us_per_step.native;
+    if (step) probe.async_floor_us_per_token = await measureAsyncFloor(step, PROBE.genTokens, options.repeat);
     const failed = cells.filter((c) => c.error).map((c) => `${c.runner}: ${c.error}`);
     if (failed.length) probe.error = failed.join('; ');
   } catch (err) {

@@ -83,6 +83,9 @@ export async function run(argv: string[]): Promise<void> {
     const steps = Object.entries(probe.us_per_step).map(([r, us]) => `${r} ${us.toFixed(1)}`).join(', ');
     console.log(
       `\nbinding overhead probe (${probe.model}, ${probe.gen_tokens} tokens, 1 thread), µs per step: ${steps || 'none'}` +
+        (probe.async_floor_us_per_token === null
+          ? ''
+          : `\n  one await per token costs ${probe.async_floor_us_per_token.toFixed(1)} µs here with no ORT and no addon (the platform's floor under stepwise)`) +
         (probe.error ? `\n  ${probe.error}` : ''),
     );
   }
