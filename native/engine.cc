@@ -42,8 +42,9 @@ struct EngineState {
   std::shared_ptr<OgaModel> model;
   std::mutex mu;
   std::condition_variable wake;
-  // Guarded by `mu`: submitted but not yet given to the library, a stop was requested, dispose() was called.
-  std::vector<RequestPtr> inbox;
+  // Guarded by `mu`: run() but not yet flush()ed, flushed but not yet given to the library, a stop was requested,
+  // dispose() was called.
+  std::vector<RequestPtr> queued, inbox;
   bool stop_requested = false;
   bool closing = false;
 
@@ -88,6 +89,7 @@ class StepLoop {
         s_->wake.wait(lock, [&] { return s_->closing || s_->stop_requested || !s_->inbox.empty() || busy; });
         closing = s_->closing;
         added.swap(s_->inbox);
+        if (closing) added.insert(added.end(), s_->queued.begin(), s_->queued.end());
         s_->stop_requested = false;
       }
       if (closing) {
@@ -273,12 +275,15 @@ class Engine : public HandleWrap<Engine, EngineState> {
   // createRequest(params): EngineRequest — see EngineRequest.run.
   Napi::Value CreateRequest(const Napi::CallbackInfo& info);
 
-  // flush(): wakes an idle step thread for the requests run() queued. Separate from run() so that requests
+  // flush(): hands the requests run() queued to the step thread. Separate from run() so that requests
   // submitted together reach the library together: its static batch is formed from what is queued at the
   // first step.
   Napi::Value Flush(const Napi::CallbackInfo& info) {
     const std::shared_ptr<EngineState>& state = Get(info.Env());
     std::lock_guard<std::mutex> lock(state->mu);
+    if (state->queued.empty()) return info.Env().Undefined();
+    state->inbox.insert(state->inbox.end(), state->queued.begin(), state->queued.end());
+    state->queued.clear();
     state->wake.notify_all();
     return info.Env().Undefined();
   }
@@ -324,8 +329,7 @@ class EngineRequest : public HandleWrap<EngineRequest, EngineRequestState> {
       r->stop = true;
       r->sink->Finish(TokenSink::Outcome::Stopped);
     } else {
-      // Picked up by the step thread at flush() or its next step, whichever comes first.
-      engine->inbox.push_back(r);
+      engine->queued.push_back(r);
     }
     return promise;
   }
