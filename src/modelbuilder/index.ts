@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm, statfs, writeFile, access, constants } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, statfs, writeFile, access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
@@ -180,9 +180,26 @@ function parameterCount(graph: GraphBuilder): number {
   return n;
 }
 
+/**
+ * `mkdir -p`, one level at a time: Node 20's recursive mkdir never returns where mkdir fails with ENOENT under a
+ * parent that exists (e.g. /proc/x).
+ */
+async function makeFolder(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    const found = await stat(d).then(() => true, (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return false;
+      throw err;
+    });
+    if (found || path.dirname(d) === d) break;
+    missing.unshift(d);
+  }
+  for (const d of missing) await mkdir(d);
+}
+
 async function prepareFolder(dir: string, force: boolean, bytesNeeded: number): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    await makeFolder(dir);
     await access(dir, constants.W_OK);
   } catch (err) {
     throw new ValidationError(`output folder ${dir} is not writable: ${(err as Error).message}`, [], { cause: err });

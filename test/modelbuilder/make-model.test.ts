@@ -29,6 +29,10 @@ describe('make-model', () => {
     const err = await run(['--preset', 'tiny-deterministic', '--out', path.join(file, 'model')]).catch((e) => e);
     expect(err).toBeInstanceOf(ValidationError);
     expect(err.message).toMatch(/output folder .*a-file.model is not writable/);
+    // Where mkdir fails with ENOENT under an existing parent (Node's own recursive mkdir loops forever there).
+    const proc = await run(['--preset', 'tiny-deterministic', '--out', '/proc/ortgenai-model/x']).catch((e) => e);
+    expect(proc).toBeInstanceOf(ValidationError);
+    expect(proc.message).toMatch(/output folder \/proc\/ortgenai-model\/x is not writable/);
   });
 
   it('refuses to write into a non-empty folder unless forced', async () => {
