@@ -57,7 +57,7 @@ export async function measureGroup(plan: GroupPlan, log: (line: string) => void)
   try {
     for (const runner of plan.runners) {
       try {
-        const p = await startRunner({ ...plan.spec, runner }, plan.concurrency);
+        const p = await startRunner({ ...plan.spec, runner });
         processes.set(runner, p);
         for (const mode of ['sequential' as const, ...modesOf(runner)]) {
           Object.assign(cell(runner, mode), { loadMs: p.loadMs, baselineRssBytes: p.baselineRssBytes, note: p.note });

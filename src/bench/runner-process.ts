@@ -148,14 +148,9 @@ async function startNative(spec: RunnerSpec): Promise<RunnerProcess> {
   return wrap(channel, await channel.request());
 }
 
-async function startNode(spec: RunnerSpec, maxConcurrency: number): Promise<RunnerProcess> {
+async function startNode(spec: RunnerSpec): Promise<RunnerProcess> {
   const script = fileURLToPath(new URL(`./child${path.extname(import.meta.url)}`, import.meta.url));
-  const child = fork(script, [], {
-    execArgv: nodeArgsFor(script),
-    // Our async calls run on libuv's pool: give each concurrent generation a thread.
-    env: { ...process.env, UV_THREADPOOL_SIZE: String(Math.max(4, maxConcurrency)) },
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-  });
+  const child = fork(script, [], { execArgv: nodeArgsFor(script), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   const channel = new NodeChannel(child, spec.runner);
   try {
     return wrap(channel, await channel.request({ type: 'load', spec }));
@@ -165,6 +160,6 @@ async function startNode(spec: RunnerSpec, maxConcurrency: number): Promise<Runn
   }
 }
 
-export function startRunner(spec: RunnerSpec, maxConcurrency: number): Promise<RunnerProcess> {
-  return spec.runner === 'native' ? startNative(spec) : startNode(spec, maxConcurrency);
+export function startRunner(spec: RunnerSpec): Promise<RunnerProcess> {
+  return spec.runner === 'native' ? startNative(spec) : startNode(spec);
 }
