@@ -1,8 +1,8 @@
 // What one `await` on work done by another thread costs on this machine with none of our code involved: a
 // worker_thread spins waiting for a request (as the addon's executor workers do after a job), busy-works for as
 // long as the C++ loop's step takes, and answers by postMessage. The time per round trip beyond the work is the
-// platform's: mostly waking the JS thread, idle meanwhile, on this VM. Any API that awaits once per token pays it,
-// so it is the floor under the stepwise API's overhead.
+// platform's: mostly waking the JS thread, idle meanwhile, on this VM. Any API that awaits once per token pays a
+// cost of this kind, so it is the yardstick for the stepwise API's overhead.
 import { Worker } from 'node:worker_threads';
 import { median } from './stats.js';
 

@@ -152,7 +152,7 @@ export interface OverheadProbe {
   binding_overhead_us_per_token: number | null;
   /** generate/stream minus the C++ loop, per token. */
   generate_overhead_us_per_token: number | null;
-  /** One await per token with no ORT and no addon (src/bench/async-floor.ts): the platform's share of the above. */
+  /** The same awaited round trip per token with no ORT and no addon (src/bench/async-floor.ts). */
   async_floor_us_per_token: number | null;
   error?: string;
 }

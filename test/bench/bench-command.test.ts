@@ -82,9 +82,8 @@ describe('ortgenai bench', () => {
     expect(report.overhead_probe?.us_per_step.native).toBeGreaterThan(0);
     expect(typeof report.overhead_probe?.binding_overhead_us_per_token).toBe('number');
     expect(typeof report.overhead_probe?.generate_overhead_us_per_token).toBe('number');
-    // The platform's cost of one await per token: positive (a round trip is never free), and well under a step.
+    // The platform's cost of one awaited round trip beyond the work: a round trip is never free.
     expect(report.overhead_probe?.async_floor_us_per_token).toBeGreaterThan(0);
-    expect(report.overhead_probe?.async_floor_us_per_token).toBeLessThan(report.overhead_probe!.us_per_step.native!);
     const names = report.targets.map((t) => t.name);
     for (const runner of ['generate', 'stepwise']) {
       for (const key of ['decode_ratio_to_native', 'ttft_ratio_to_native', 'binding_overhead_us_per_token', 'rss_ratio_to_native', 'decode_ratio_to_js_peer']) {

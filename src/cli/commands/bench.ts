@@ -85,7 +85,7 @@ export async function run(argv: string[]): Promise<void> {
       `\nbinding overhead probe (${probe.model}, ${probe.gen_tokens} tokens, 1 thread), µs per step: ${steps || 'none'}` +
         (probe.async_floor_us_per_token === null
           ? ''
-          : `\n  one await per token costs ${probe.async_floor_us_per_token.toFixed(1)} µs here with no ORT and no addon (the platform's floor under stepwise)`) +
+          : `\n  the same awaited round trip per token with no ORT and no addon (a plain worker_thread) costs ${probe.async_floor_us_per_token.toFixed(1)} µs here`) +
         (probe.error ? `\n  ${probe.error}` : ''),
     );
   }
