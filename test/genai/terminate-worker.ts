@@ -8,7 +8,7 @@ import { runtimeLibraries } from '../../src/native.js';
 import { repoRoot } from '../helpers/fixtures.js';
 import { PROMPT_IDS } from './models.js';
 
-export function expectCleanTerminationMidRun(modelDir: string, options: { engine?: boolean } = {}): void {
+export function expectCleanTerminationMidRun(modelDir: string, options: { engine?: boolean; stepwise?: boolean } = {}): void {
   const { ort, genai } = runtimeLibraries();
   const workerData = { packageRoot: repoRoot, ort, genai, modelDir, prompt: PROMPT_IDS, newTokens: 400, rounds: 50, ...options };
   const main = `

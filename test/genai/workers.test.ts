@@ -44,4 +44,8 @@ describe.each(testModels())('worker_threads on $name', ({ dir }) => {
     // native token loop is still running (this used to segfault).
     expectCleanTerminationMidRun(dir);
   });
+
+  it('a worker terminated in a stepwise loop (async calls in flight) neither crashes the process nor its exit', () => {
+    expectCleanTerminationMidRun(dir, { stepwise: true });
+  });
 });
