@@ -1,8 +1,11 @@
 import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Model } from '../../src/index.js';
+import { Adapters, Model } from '../../src/index.js';
+import { buildModel, deterministicShiftAdapter, writeAdapter } from '../../src/modelbuilder/index.js';
 import { fixtureModel, repoRoot } from '../helpers/fixtures.js';
 
 // `ortgenai generate` as users run it: the built CLI (dist/, built by `npm test`'s pretest) in its own process.
@@ -61,6 +64,40 @@ describe.each(['tiny-deterministic', 'tiny-random'] as const)('ortgenai generate
     expect(stderr).toMatch(
       new RegExp(`^prompt ${expected.promptTokens} tokens, completion ${expected.completionTokens} tokens, [\\d.]+ tokens/s, finish: stop\\n$`),
     );
+  });
+});
+
+describe('ortgenai generate --adapter', () => {
+  let tmp: string;
+  let model: Model;
+  beforeAll(async () => {
+    tmp = await mkdtemp(path.join(tmpdir(), 'ortgenai-cli-lora-'));
+    await buildModel({ preset: 'tiny-deterministic', outDir: path.join(tmp, 'model'), lora: true });
+    await writeAdapter(path.join(tmp, 'plus5.onnx_adapter'), deterministicShiftAdapter(4, 2));
+    model = await Model.load(path.join(tmp, 'model'), { threads: 1 });
+  });
+  afterAll(async () => {
+    model?.dispose();
+    await rm(tmp, { recursive: true, force: true });
+  });
+
+  it('generates with the adapter, as model.generate does with it active', async () => {
+    using adapters = new Adapters(model);
+    await adapters.loadAdapter(path.join(tmp, 'plus5.onnx_adapter'), 'plus5');
+    const plain = await model.generate(PROMPT, { maxTokens: 8 });
+    const shifted = await model.generate(PROMPT, { maxTokens: 8, adapter: { adapters, name: 'plus5' } });
+    expect(shifted.text).not.toBe(plain.text);
+    const args = ['-m', path.join(tmp, 'model'), '-p', PROMPT, '--max-tokens', '8', '--threads', '1'];
+    const { code, stdout, stderr } = await cli([...args, '--adapter', path.join(tmp, 'plus5.onnx_adapter')]);
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(stdout).toBe(`${shifted.text}\n`);
+  });
+
+  it('names an adapter file that is missing', async () => {
+    const gone = path.join(tmp, 'gone.onnx_adapter');
+    const { code, stdout, stderr } = await cli(['-m', path.join(tmp, 'model'), '-p', PROMPT, '--adapter', gone]);
+    expect({ code, stdout }).toEqual({ code: 1, stdout: '' });
+    expect(stderr).toBe(`ortgenai generate: cannot load adapter 'cli' from ${gone}: no such file\n`);
   });
 });
 

@@ -1,4 +1,5 @@
 import { ValidationError } from '../../errors.js';
+import { Adapters } from '../../genai/adapters.js';
 import { Model } from '../../genai/model.js';
 import type { GenerateOptions } from '../../genai/generate.js';
 import { numberFlag, parseCommandArgs } from '../args.js';
@@ -18,6 +19,7 @@ const HELP = `usage: ortgenai generate -m <model folder> -p <prompt> [options]
       --repetition-penalty <r>
       --stop <s>              stop string (repeatable)
       --threads <n>           ONNX Runtime intra-op threads
+      --adapter <file>        generate with a LoRA adapter (.onnx_adapter; the model needs LoRA inputs)
       --stats                 print token counts and speed to stderr
 
 Ctrl-C stops the generation after the current token.`;
@@ -43,6 +45,7 @@ export async function run(argv: string[]): Promise<void> {
       'repetition-penalty': { type: 'string' },
       stop: { type: 'string', multiple: true },
       threads: { type: 'string' },
+      adapter: { type: 'string' },
       stats: { type: 'boolean' },
     },
     HELP,
@@ -61,6 +64,11 @@ export async function run(argv: string[]): Promise<void> {
   const threads = numberFlag('threads', values.threads, 'integer');
   const prompt = values.prompt === '-' ? await readStdin() : values.prompt;
   using model = await Model.load(values.model, { threads });
+  using adapters = values.adapter === undefined ? undefined : new Adapters(model);
+  if (adapters) {
+    await adapters.loadAdapter(values.adapter!, 'cli');
+    options.adapter = { adapters, name: 'cli' };
+  }
   const input = values.chat ? model.tokenizer.applyChatTemplate([{ role: 'user', content: prompt }]) : prompt;
   // Only while generating: Ctrl-C during the load keeps its default of ending the process at once.
   const controller = new AbortController();
