@@ -6,8 +6,9 @@ import { loadYaml } from './yaml.js';
 
 /**
  * Model and artifact URIs resolved to local paths: plain paths, `file:` URIs, and the tracking URIs
- * `runs:/<run_id>/<path>` and `models:/<model_id>` / `models:/<name>/<version>` against a local MLflow
- * file store (mlflow-format.md §8.2): `./mlruns`, or `MLFLOW_TRACKING_URI` when it names a local folder.
+ * `runs:/<run_id>/<path>`, `models:/<model_id>`, `models:/<name>/<version | stage | latest>` and
+ * `models:/<name>@<alias>` against a local MLflow file store (mlflow-format.md §8.2; the registry in its
+ * `models/` folder): `./mlruns`, or `MLFLOW_TRACKING_URI` when it names a local folder.
  * Remote stores (http, databricks, sqlite, s3) are not downloaded from here.
  */
 
@@ -104,24 +105,64 @@ async function resolveRunsUri(uri: string, root: string): Promise<string> {
   throw new MlflowException(`No artifact '${rel}' in run '${runId}' (looked in '${artifactDir}')`, 'RESOURCE_DOES_NOT_EXIST');
 }
 
+// The registry file store marks deleted versions with this stage rather than removing their folder.
+const DELETED_STAGE = 'Deleted_Internal';
+
+/** A registered version's meta.yaml, unless the version does not exist or was deleted. */
+async function registeredVersion(root: string, name: string, version: string): Promise<Record<string, unknown> | undefined> {
+  const meta = await readYaml(path.join(root, 'models', name, `version-${version}`, 'meta.yaml'));
+  return meta?.current_stage === DELETED_STAGE ? undefined : meta;
+}
+
+/** `latest`, or a stage (`Production`, any case): the newest version in it, as MLflow's get_latest_versions. */
+async function latestVersion(root: string, name: string, stage?: string): Promise<string | undefined> {
+  let dirs: string[];
+  try {
+    dirs = await readdir(path.join(root, 'models', name));
+  } catch {
+    return undefined;
+  }
+  const versions = dirs.flatMap((d) => /^version-(\d+)$/.exec(d)?.[1] ?? []).sort((x, y) => Number(y) - Number(x));
+  for (const version of versions) {
+    const meta = await registeredVersion(root, name, version);
+    if (meta && (stage === undefined || String(meta.current_stage).toLowerCase() === stage.toLowerCase())) return version;
+  }
+  return undefined;
+}
+
 async function resolveModelsUri(uri: string, root: string): Promise<string> {
-  const m = /^models:\/+([^/]+)(?:\/([^/]+))?\/?$/.exec(uri);
-  if (!m) throw MlflowException.invalidParameterValue(`Invalid models URI '${uri}': expected models:/<model_id> or models:/<name>/<version>`);
-  const [, first, version] = m;
-  if (version === undefined) {
+  const m = /^models:\/+([^/@]+)(?:@([^/]+)|\/([^/]+))?\/?$/.exec(uri);
+  if (!m) {
+    throw MlflowException.invalidParameterValue(
+      `Invalid models URI '${uri}': expected models:/<model_id>, models:/<name>/<version | stage | latest> or models:/<name>@<alias>`,
+    );
+  }
+  const [, first, alias, selector] = m;
+  if ([first, alias, selector].some((part) => part === '.' || part === '..')) {
+    throw MlflowException.invalidParameterValue(`Invalid models URI '${uri}': names cannot be '.' or '..'`);
+  }
+  if (alias === undefined && selector === undefined) {
     const dir = await loggedModelDir(root, (id) => id === first);
     if (dir) return dir;
     throw new MlflowException(`Logged model '${first}' not found in the file store at '${root}'`, 'RESOURCE_DOES_NOT_EXIST');
   }
-  if (!/^\d+$/.test(version)) {
-    throw new MlflowException(`Cannot resolve '${uri}' locally: only numeric registry versions are supported (no stages or aliases)`, 'NOT_IMPLEMENTED');
+  // Registry file store: models/<name>/version-<n>/meta.yaml holds the version's source; aliases/<alias> its number.
+  let version: string | undefined;
+  if (alias !== undefined) {
+    version = (await readFile(path.join(root, 'models', first, 'aliases', alias), 'utf8').catch(() => undefined))?.trim();
+  } else if (/^\d+$/.test(selector!)) {
+    version = selector;
+  } else {
+    version = await latestVersion(root, first, selector === 'latest' ? undefined : selector);
   }
-  // Registry file store: models/<name>/version-<n>/meta.yaml holds the version's source.
-  const meta = await readYaml(path.join(root, 'models', first, `version-${version}`, 'meta.yaml'));
+  const meta = version === undefined ? undefined : await registeredVersion(root, first, version);
   const source = meta?.storage_location ?? meta?.source;
   if (typeof source !== 'string') {
-    throw new MlflowException(`Registered model '${first}' version ${version} not found in the file store at '${root}'`, 'RESOURCE_DOES_NOT_EXIST');
+    const which = alias !== undefined ? `alias '${alias}'` : /^\d+$/.test(selector!) ? `version ${selector}` : `'${selector}' version`;
+    throw new MlflowException(`Registered model '${first}' ${which} not found in the file store at '${root}'`, 'RESOURCE_DOES_NOT_EXIST');
   }
+  // MLflow 3 registers logged models with source models:/<model_id>.
+  if (/^models:\/+[^/@]+\/?$/.test(source)) return resolveModelsUri(source, root);
   if (source.startsWith('models:/')) throw new MlflowException(`Registered model source '${source}' points at another registry entry`, 'NOT_IMPLEMENTED');
   return localPathFromUri(source, root);
 }

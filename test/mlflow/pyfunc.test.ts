@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Phi3Model } from '../../examples/phi3-pyfunc/phi3-model.js';
 import { Model } from '../../src/genai/index.js';
-import { MlflowException, MLModel, pyfunc, PythonModel, type PythonModelContext } from '../../src/mlflow/index.js';
+import { localPathFromUri, MlflowException, MLModel, pyfunc, PythonModel, type PythonModelContext } from '../../src/mlflow/index.js';
 import { fixtureModel, repoRoot } from '../helpers/fixtures.js';
 
 const run = promisify(execFile);
@@ -345,6 +345,55 @@ describe('model URIs', () => {
     } finally {
       process.env.MLFLOW_TRACKING_URI = saved;
     }
+  });
+});
+
+describe('registered model URIs (the file store\'s models/ folder)', () => {
+  const id = 'm-0123456789abcdef0123456789abcdef';
+  let store: string;
+  let logged: string;
+  let second: string;
+  const meta = (version: number, fields: string) =>
+    `creation_timestamp: 1700000000000\nname: phi\nrun_id: ''\nstatus: READY\nversion: ${version}\n${fields}`;
+  beforeAll(async () => {
+    store = path.join(root, 'registry-store');
+    logged = path.join(store, '1', 'models', id, 'artifacts');
+    second = path.join(root, 'registry-elsewhere');
+    await mkdir(logged, { recursive: true });
+    await mkdir(second, { recursive: true });
+    const versions: [number, string][] = [
+      // MLflow 3: a logged model, by URI and by resolved location; then a plain source; then a deleted version.
+      [1, `current_stage: None\nsource: models:/${id}\nstorage_location: ${pathToFileURL(logged).href}\n`],
+      [2, `current_stage: Production\nsource: ${pathToFileURL(second).href}\n`],
+      [3, `current_stage: Deleted_Internal\nsource: ${pathToFileURL(second).href}\n`],
+      [4, `current_stage: None\nsource: models:/${id}\n`],
+    ];
+    for (const [v, fields] of versions) {
+      await mkdir(path.join(store, 'models', 'phi', `version-${v}`), { recursive: true });
+      await writeFile(path.join(store, 'models', 'phi', `version-${v}`, 'meta.yaml'), meta(v, fields));
+    }
+    await mkdir(path.join(store, 'models', 'phi', 'aliases'), { recursive: true });
+    await writeFile(path.join(store, 'models', 'phi', 'aliases', 'champion'), '2');
+  });
+
+  it('resolves versions, latest, stages and aliases; a deleted version is gone', async () => {
+    const at = (uri: string) => localPathFromUri(uri, store);
+    expect(await at('models:/phi/1')).toBe(logged);
+    expect(await at('models:/phi/2')).toBe(second);
+    expect(await at('models:/phi/4')).toBe(logged); // source models:/<model_id> alone
+    expect(await at('models:/phi/latest')).toBe(logged); // version 4
+    expect(await at('models:/phi/production')).toBe(second);
+    expect(await at('models:/phi@champion')).toBe(second);
+    for (const [uri, message] of [
+      ['models:/phi/3', "Registered model 'phi' version 3 not found"],
+      ['models:/phi/Staging', "Registered model 'phi' 'Staging' version not found"],
+      ['models:/phi@nobody', "Registered model 'phi' alias 'nobody' not found"],
+      ['models:/other/1', "Registered model 'other' version 1 not found"],
+    ]) {
+      await expect(at(uri)).rejects.toMatchObject({ errorCode: 'RESOURCE_DOES_NOT_EXIST', message: expect.stringContaining(message) });
+    }
+    await expect(at('models:/../1')).rejects.toMatchObject({ errorCode: 'INVALID_PARAMETER_VALUE' });
+    await expect(at('models:/phi/1/extra')).rejects.toMatchObject({ errorCode: 'INVALID_PARAMETER_VALUE' });
   });
 });
 
