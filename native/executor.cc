@@ -1,6 +1,8 @@
 #include "executor.h"
 
 #include <chrono>
+#include <string>
+#include <system_error>
 
 namespace oga {
 namespace {
@@ -48,7 +50,14 @@ void Executor::Submit(Napi::Env env, Job job) {
       } else {
         workers_.push_back(std::make_unique<Worker>());
         Worker* fresh = workers_.back().get();
-        fresh->thread = std::thread(&Executor::Run, this, fresh, std::move(job));
+        try {
+          fresh->thread = std::thread(&Executor::Run, this, fresh, std::move(job));
+        } catch (const std::system_error& e) {
+          // Out of threads (ulimit, memory): the call fails, the process goes on.
+          workers_.pop_back();
+          if (job.complete && --pending_completions_ == 0) completions_.Unref(env);
+          throw Napi::Error::New(env, std::string("cannot start a worker thread: ") + e.what());
+        }
       }
       return;
     }
@@ -64,7 +73,11 @@ void Executor::Submit(Napi::Env env, Job job) {
 
 void Executor::Run(Worker* self, Job job) {
   for (;;) {
-    job.work();
+    // Each job reports its own failures; one escaping here would end the process (std::terminate).
+    try {
+      job.work();
+    } catch (...) {
+    }
     Complete complete = std::move(job.complete);
     Work then = std::move(job.then);
     job = Job{};

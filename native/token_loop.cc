@@ -50,6 +50,9 @@ void RunLoop(Loop& loop) {
       // A terminate_session request makes the interrupted call fail: that is a stop, not an error.
       loop.outcome = s.stop ? TokenSink::Outcome::Stopped : TokenSink::Outcome::Failed;
       if (!s.stop) loop.error = f.message;
+    } catch (const std::exception& e) {  // e.g. std::bad_alloc
+      loop.outcome = TokenSink::Outcome::Failed;
+      loop.error = e.what();
     }
   }
   std::lock_guard<std::mutex> lock(s.run_mu);
@@ -103,7 +106,18 @@ Napi::Value StartTokenLoop(const Napi::CallbackInfo& info, std::shared_ptr<Gener
   Executor::Job job;
   job.work = [loop]() { RunLoop(*loop); };
   job.then = [loop]() { FinishLoop(*loop); };
-  GetAddonData(env)->executor->Submit(env, std::move(job));
+  try {
+    GetAddonData(env)->executor->Submit(env, std::move(job));
+  } catch (const Napi::Error& e) {
+    // No thread to run it on: the run fails like any other, and the generator stays usable.
+    {
+      std::lock_guard<std::mutex> lock(state->run_mu);
+      state->running = false;
+    }
+    loop->outcome = TokenSink::Outcome::Failed;
+    loop->error = e.Message();
+    FinishLoop(*loop);
+  }
   return promise;
 }
 
