@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 
@@ -259,15 +260,23 @@ class Engine : public HandleWrap<Engine, EngineState> {
             std::lock_guard<std::mutex> lock(data->engines->mu);
             data->engines->running.push_back(created.state);
           }
-          std::thread(
-              [state = created.state, engine = std::move(*created.engine), registry = data->engines]() mutable {
-                StepLoop(state, std::move(engine)).Run();
-                std::lock_guard<std::mutex> lock(registry->mu);
-                auto& list = registry->running;
-                list.erase(std::find(list.begin(), list.end(), state));
-                registry->idle.notify_all();
-              })
-              .detach();
+          try {
+            std::thread(
+                [state = created.state, engine = std::move(*created.engine), registry = data->engines]() mutable {
+                  StepLoop(state, std::move(engine)).Run();
+                  std::lock_guard<std::mutex> lock(registry->mu);
+                  auto& list = registry->running;
+                  list.erase(std::find(list.begin(), list.end(), state));
+                  registry->idle.notify_all();
+                })
+                .detach();
+          } catch (const std::system_error& e) {
+            // Out of threads: Engine.create rejects, the process goes on.
+            std::lock_guard<std::mutex> lock(data->engines->mu);
+            auto& list = data->engines->running;
+            list.erase(std::find(list.begin(), list.end(), created.state));
+            throw Napi::Error::New(env, std::string("cannot start the Engine's step thread: ") + e.what());
+          }
           return Wrap(env, data->engine, created.state);
         });
   }
