@@ -87,7 +87,7 @@ Napi::Value SetErrorClasses(const Napi::CallbackInfo& info) {
 }
 
 // Node unloads an addon when the last environment that loaded it ends (e.g. the only worker_thread using it), but
-// detached token-loop threads may still be returning through our code then. Pin the library for the process.
+// detached Engine step threads may still be returning through our code then. Pin the library for the process.
 void PinAddon() {
   Dl_info info;
   if (dladdr(reinterpret_cast<void*>(&PinAddon), &info) && info.dli_fname) {

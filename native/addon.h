@@ -17,7 +17,7 @@ namespace oga {
 struct GeneratorState;
 struct EngineState;
 
-// Token loops running on their own threads for one environment. When the environment goes away (worker.terminate(),
+// Token loops running on the executor for one environment. When the environment goes away (worker.terminate(),
 // process exit) its cleanup hook stops them and waits: a loop must not outlive the libraries or the env it reports to.
 struct LoopRegistry {
   std::mutex mu;

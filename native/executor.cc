@@ -34,7 +34,8 @@ Executor::Executor(Napi::Env env) {
 Executor::~Executor() { Shutdown(); }
 
 void Executor::Submit(Napi::Env env, Job job) {
-  if (job.complete && pending_completions_++ == 0) completions_.Ref(env);
+  const bool reports = static_cast<bool>(job.complete);  // `job` may be moved from below
+  if (reports && pending_completions_++ == 0) completions_.Ref(env);
   Worker* worker = nullptr;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -55,7 +56,7 @@ void Executor::Submit(Napi::Env env, Job job) {
         } catch (const std::system_error& e) {
           // Out of threads (ulimit, memory): the call fails, the process goes on.
           workers_.pop_back();
-          if (job.complete && --pending_completions_ == 0) completions_.Unref(env);
+          if (reports && --pending_completions_ == 0) completions_.Unref(env);
           throw Napi::Error::New(env, std::string("cannot start a worker thread: ") + e.what());
         }
       }
