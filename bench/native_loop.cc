@@ -210,13 +210,15 @@ Run GenerateOnThreads(OgaModel* model, const Options& o) {
   return total;
 }
 
-// `concurrency` requests scheduled by ORT-GenAI's Engine (continuous batching), driven from one thread.
+// `concurrency` requests scheduled by ORT-GenAI's Engine (continuous batching), driven from one thread. The engine
+// is created once, outside the timing, and reused, as our Engine runner does.
+OgaEngine* engine = nullptr;  // freed before the model, in main
+
 Run GenerateWithEngine(OgaModel* model, const Options& o) {
+  if (!engine) Check(api.OgaCreateEngine(model, &engine));
   Run total;
   total.streams = o.concurrency;
   auto t0 = Clock::now();
-  OgaEngine* engine = nullptr;
-  Check(api.OgaCreateEngine(model, &engine));
   std::vector<OgaGeneratorParams*> params;
   std::vector<OgaRequest*> requests;
   std::vector<OgaSequences*> seqs;
@@ -258,7 +260,6 @@ Run GenerateWithEngine(OgaModel* model, const Options& o) {
   for (auto* r : requests) api.OgaDestroyRequest(r);
   for (auto* s : seqs) api.OgaDestroySequences(s);
   for (auto* p : params) api.OgaDestroyGeneratorParams(p);
-  api.OgaDestroyEngine(engine);
   return total;
 }
 
@@ -270,12 +271,20 @@ Run RunOnce(OgaModel* model, const Options& o) {
   throw std::runtime_error("unknown --mode " + o.mode + " (sequential, batched, concurrent, engine)");
 }
 
+// A JSON string body: quotes, backslashes and every control character escaped.
 std::string Escape(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (c == '\n') { out += "\\n"; continue; }
-    out += c;
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char code[8];
+      std::snprintf(code, sizeof code, "\\u%04x", c);
+      out += code;
+    } else {
+      out += c;
+    }
   }
   return out;
 }
@@ -334,6 +343,7 @@ int main(int argc, char** argv) {
       std::printf("{\"error\":\"%s\"}\n", Escape(e.what()).c_str());
     }
   }
+  if (engine) api.OgaDestroyEngine(engine);
   api.OgaDestroyTokenizer(tokenizer);
   api.OgaDestroyModel(model);
   api.OgaShutdown();

@@ -30,8 +30,11 @@ async function handle(request: Request): Promise<Reply | undefined> {
     case 'rss':
       return { type: 'rss', peakRssBytes: process.resourceUsage().maxRSS * 1024 }; // maxRSS is in kilobytes
     case 'quit':
-      await runner?.dispose();
-      process.disconnect();
+      try {
+        await runner?.dispose();
+      } finally {
+        process.disconnect();
+      }
       return undefined;
   }
 }

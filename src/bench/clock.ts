@@ -16,6 +16,7 @@ export class GenerationClock {
 
   /** `newTokens` overrides the step count when a step is not one token (e.g. a streamed text chunk). */
   finish(promptTokens: number, streams: number, newTokens = this.newTokens): RunTiming {
+    if (this.newTokens === 0) throw new Error('the generation produced no token (or, for text streams, no text)');
     const end = performance.now();
     return {
       ttftMs: this.first - this.start,

@@ -4,6 +4,8 @@ import { RUNNERS } from './protocol.js';
 export const PRESETS = ['small', 'phi3-mini'] as const;
 
 const count = (min: number) => z.number().int().min(min);
+// A runner or thread count named twice would run twice and pair its rounds with the wrong group.
+const distinct = (items: unknown[]) => new Set(items).size === items.length;
 
 export const benchOptionsSchema = z
   .object({
@@ -14,10 +16,10 @@ export const benchOptionsSchema = z
     batch: count(1).default(1),
     repeat: count(1).default(5),
     warmup: count(0).default(1),
-    threads: z.array(count(1)).min(1).default([1, 2]),
+    threads: z.array(count(1)).min(1).refine(distinct, 'each thread count once').default([1, 2]),
     /** Generations at once on one model; 1 skips the concurrency rows. */
     concurrency: count(1).default(1),
-    runners: z.array(z.enum(RUNNERS)).min(1).default([...RUNNERS]),
+    runners: z.array(z.enum(RUNNERS)).min(1).refine(distinct, 'each runner once').default([...RUNNERS]),
     json: z.string().min(1).optional(),
     cacheDir: z.string().min(1).optional(),
   })

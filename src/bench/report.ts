@@ -79,18 +79,14 @@ function summarize(c: Cell): Summary {
 }
 
 /**
- * Median over rounds of mine/native: runs with the same index ran back to back, so each pair saw the same
- * machine load. Falls back to the ratio of medians if the rounds do not pair up.
+ * Median over rounds of mine (op) native: runs with the same index ran back to back, so each pair saw the same
+ * machine load. Both cells have medians, so both completed every round.
  */
-function pairedRatio(mine: RunTiming[], native: RunTiming[], metric: MetricName): number {
-  if (mine.length === native.length) return median(mine.map((r, i) => metrics(r)[metric] / metrics(native[i])[metric]));
-  return median(mine.map((r) => metrics(r)[metric])) / median(native.map((r) => metrics(r)[metric]));
+function paired(mine: RunTiming[], native: RunTiming[], metric: MetricName, op: (a: number, b: number) => number): number {
+  return median(mine.map((r, i) => op(metrics(r)[metric], metrics(native[i])[metric])));
 }
-
-function pairedDifference(mine: RunTiming[], native: RunTiming[], metric: MetricName): number {
-  if (mine.length === native.length) return median(mine.map((r, i) => metrics(r)[metric] - metrics(native[i])[metric]));
-  return median(mine.map((r) => metrics(r)[metric])) - median(native.map((r) => metrics(r)[metric]));
-}
+const ratio = (a: number, b: number) => a / b;
+const difference = (a: number, b: number) => a - b;
 
 /** Summaries with every ratio filled in against the C++ loop of the same threads and mode. */
 export function compare(cells: Cell[]): Summary[] {
@@ -103,15 +99,15 @@ export function compare(cells: Cell[]): Summary[] {
     if (native?.medians) {
       const n = native.medians;
       s.ratios = {
-        decode_ratio_to_native: pairedRatio(s.runs, native.runs, 'decode_tps'),
-        ttft_ratio_to_native: pairedRatio(s.runs, native.runs, 'ttft_ms'),
-        prefill_ratio_to_native: pairedRatio(s.runs, native.runs, 'prefill_tps'),
-        e2e_ratio_to_native: pairedRatio(s.runs, native.runs, 'e2e_ms'),
+        decode_ratio_to_native: paired(s.runs, native.runs, 'decode_tps', ratio),
+        ttft_ratio_to_native: paired(s.runs, native.runs, 'ttft_ms', ratio),
+        prefill_ratio_to_native: paired(s.runs, native.runs, 'prefill_tps', ratio),
+        e2e_ratio_to_native: paired(s.runs, native.runs, 'e2e_ms', ratio),
         rss_ratio_to_native: s.medians.peak_rss_mb / n.peak_rss_mb,
         model_rss_ratio_to_native: s.medians.model_rss_mb / n.model_rss_mb,
       };
       if (s.runner === 'stepwise' || s.runner === 'generate') {
-        s.binding_overhead_us_per_token = pairedDifference(s.runs, native.runs, 'decode_ms_per_step') * 1000;
+        s.binding_overhead_us_per_token = paired(s.runs, native.runs, 'decode_ms_per_step', difference) * 1000;
       }
     }
     const tokensOf = (runner: RunnerName, mode: ConcurrencyMode) =>

@@ -9,7 +9,6 @@ import type { BenchOptions } from './options.js';
 import type { ConcurrencyMode, RunnerName } from './protocol.js';
 import { checkTargets, compare, machine, type OverheadProbe, type Summary, type Target } from './report.js';
 import { measureGroup, type Cell } from './rounds.js';
-import { median } from './stats.js';
 import { layOutForTransformersjs } from './transformersjs-layout.js';
 
 /** Which ways of running N generations at once each runner offers. */
@@ -23,7 +22,8 @@ const CONCURRENCY_MODES: Partial<Record<RunnerName, ConcurrencyMode[]>> = {
 const PROBE = { preset: 'tiny-deterministic', promptTokens: 16, genTokens: 512 } as const;
 
 export const DEFINITIONS = {
-  ttft_ms: 'request start to first new token: generator params + generator + prompt prefill + first selection',
+  ttft_ms:
+    'request start to first new token: generator params + generator + prompt prefill + first selection (generate: the first non-empty text chunk, what a stream consumer sees)',
   prefill_tps: 'prompt tokens x streams / TTFT',
   decode_tps: '(new tokens - 1) x streams / (last token time - first token time)',
   e2e_ms: 'request start to last new token',
@@ -79,15 +79,9 @@ async function probeOverhead(options: BenchOptions, log: (l: string) => void): P
       spec: { model: info.dir, promptIds: syntheticPrompt(info, PROBE.promptTokens), genTokens: PROBE.genTokens, batch: 1, threads: 1 },
       runners, concurrencyModes: {}, concurrency: 1, repeat: options.repeat, warmup: 1,
     }, (l) => log(`overhead probe: ${l}`));
-    const perStep = (c: Cell) => c.runs.map((r) => (r.decodeMs * 1000) / (r.newTokens - 1));
-    const native = cells.find((c) => c.runner === 'native' && c.runs.length);
-    for (const c of cells) if (c.runs.length) probe.us_per_step[c.runner] = median(perStep(c));
-    const overhead = (runner: RunnerName) => {
-      const mine = cells.find((c) => c.runner === runner && c.runs.length);
-      if (!mine || !native || mine.runs.length !== native.runs.length) return null;
-      const n = perStep(native);
-      return median(perStep(mine).map((v, i) => v - n[i]));
-    };
+    const summaries = compare(cells);
+    for (const s of summaries) if (s.medians) probe.us_per_step[s.runner] = s.medians.decode_ms_per_step * 1000;
+    const overhead = (runner: RunnerName) => summaries.find((s) => s.runner === runner)?.binding_overhead_us_per_token ?? null;
     probe.binding_overhead_us_per_token = overhead('stepwise');
     probe.generate_overhead_us_per_token = overhead('generate');
     const step = probe.us_per_step.native;

@@ -40,12 +40,16 @@ abstract class Channel {
 
   constructor(protected readonly child: ChildProcess, private readonly label: string) {
     child.stderr?.on('data', (d: Buffer) => this.keepOutput(d));
-    child.once('exit', (code, signal) => {
-      this.exited = signal ? `signal ${signal}` : `exit code ${code}`;
-      const tail = this.output.trim().split('\n').slice(-5).join(' | ');
-      this.pending?.reject(new RunnerError(`the ${label} process died (${this.exited})${tail ? `: ${tail}` : ''}`));
-      this.pending = undefined;
-    });
+    child.once('exit', (code, signal) => this.fail(signal ? `signal ${signal}` : `exit code ${code}`));
+    // Spawning failed (not executable, a folder) or the channel broke: the pending request fails, no crash.
+    child.on('error', (err) => this.fail(err.message));
+  }
+
+  private fail(why: string): void {
+    this.exited ??= why;
+    const tail = this.output.trim().split('\n').slice(-5).join(' | ');
+    this.pending?.reject(new RunnerError(`the ${this.label} process died (${why})${tail ? `: ${tail}` : ''}`));
+    this.pending = undefined;
   }
 
   /** The last 4000 characters a process printed, for the message when it dies. */
@@ -72,11 +76,18 @@ abstract class Channel {
     return reply;
   }
 
+  /** Asks the process to quit; one that has not exited 10 s later is killed. */
   async close(): Promise<void> {
     if (this.exited) return;
     const exit = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
-    this.send({ type: 'quit' });
+    const kill = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    try {
+      this.send({ type: 'quit' });
+    } catch {
+      this.child.kill('SIGKILL');
+    }
     await exit;
+    clearTimeout(kill);
   }
 }
 
@@ -96,25 +107,33 @@ class NativeChannel extends Channel {
   constructor(child: ChildProcess) {
     super(child, 'native');
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      let msg: Record<string, unknown>;
+      let msg: unknown;
       try {
-        msg = JSON.parse(line) as Record<string, unknown>;
+        msg = JSON.parse(line);
       } catch {
-        this.keepOutput(`${line}\n`); // a library's log line on stdout, not a reply: it must not crash the bench
-        return;
+        msg = undefined;
       }
-      const reply: Reply =
-        typeof msg.error === 'string' ? { type: 'error', error: msg.error }
-        : msg.loaded ? { type: 'loaded', loadMs: msg.loadMs as number, baselineRssBytes: msg.baselineRssBytes as number }
-        : msg.timing ? { type: 'generation', generation: msg as unknown as Generation }
-        : { type: 'rss', peakRssBytes: msg.peakRssBytes as number };
-      this.receive(reply);
+      const reply = nativeReply(msg);
+      // Anything else is a library's log line on stdout, not a reply: it must not crash the bench.
+      if (reply) this.receive(reply);
+      else this.keepOutput(`${line}\n`);
     });
   }
   protected send(request: Request): void {
     const line = request.type === 'run' ? `run ${request.mode} ${request.concurrency}` : request.type;
     this.child.stdin!.write(`${line}\n`);
   }
+}
+
+/** A JSON line of the C++ loop as a reply, or undefined when it is not one of its replies. */
+function nativeReply(msg: unknown): Reply | undefined {
+  if (msg === null || typeof msg !== 'object') return undefined;
+  const m = msg as Record<string, unknown>;
+  if (typeof m.error === 'string') return { type: 'error', error: m.error };
+  if (m.loaded === true) return { type: 'loaded', loadMs: m.loadMs as number, baselineRssBytes: m.baselineRssBytes as number };
+  if (m.timing && typeof m.timing === 'object') return { type: 'generation', generation: m as unknown as Generation };
+  if (typeof m.peakRssBytes === 'number') return { type: 'rss', peakRssBytes: m.peakRssBytes };
+  return undefined;
 }
 
 function wrap(channel: Channel, loaded: Reply): RunnerProcess {

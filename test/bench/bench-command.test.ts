@@ -103,5 +103,28 @@ describe('ortgenai bench', () => {
       new ValidationError("--threads must be an integer, got 'two'"),
     );
     await expect(run(['-m', fixtureModel('tiny-random'), '--repeat', '1.5'])).rejects.toThrow("--repeat must be an integer, got '1.5'");
+    // Named twice, a runner would run twice (and its first process never be closed), a thread count would pair
+    // its rounds with another group's.
+    await expect(run(['-m', fixtureModel('tiny-random'), '--runners', 'native,native'])).rejects.toThrow(/each runner once/);
+    await expect(run(['-m', fixtureModel('tiny-random'), '--threads', '1,1'])).rejects.toThrow(/each thread count once/);
+  });
+
+  it('reports a C++ loop that cannot be started as that runner\'s error, without crashing', async () => {
+    const json = path.join(scratch, 'broken.json');
+    const saved = process.env.ORTGENAI_BENCH_NATIVE_LOOP;
+    process.env.ORTGENAI_BENCH_NATIVE_LOOP = scratch; // a folder: spawn fails with EACCES
+    try {
+      await run([
+        '-m', fixtureModel('tiny-random'), '--prompt-tokens', '4', '--gen-tokens', '4', '--repeat', '1', '--warmup', '0',
+        '--threads', '1', '--runners', 'native', '--json', json, '--cache-dir', scratch,
+      ]);
+    } finally {
+      if (saved === undefined) delete process.env.ORTGENAI_BENCH_NATIVE_LOOP;
+      else process.env.ORTGENAI_BENCH_NATIVE_LOOP = saved;
+    }
+    const broken = JSON.parse(await readFile(json, 'utf8')) as BenchReport;
+    expect(broken.results).toHaveLength(1);
+    expect(broken.results[0].error).toMatch(/the native process died \(spawn .* EACCES\)/);
+    expect(broken.results[0].medians).toBeNull();
   });
 });

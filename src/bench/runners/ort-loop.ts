@@ -91,9 +91,9 @@ export const load: LoadRunner = async (spec: RunnerSpec, info: ModelInfo) => {
     return { timing: clock.finish(promptLength, batch), tokens: rows[0] };
   }
 
-  function generate(mode: ConcurrencyMode, concurrency: number) {
+  // Single streams only: the JS peers are compared with one stream (bench/run.ts lists no concurrency modes for them).
+  function generate(mode: ConcurrencyMode) {
     if (mode === 'sequential') return generateBatch(spec.batch);
-    if (mode === 'batched') return generateBatch(spec.batch * concurrency);
     return unsupported('ort-loop', mode);
   }
 
