@@ -24,6 +24,8 @@ export const byteSizeSchema = z.union(
   { error: (issue) => `${SIZE_HINT}, got ${JSON.stringify(issue.input)}` },
 );
 
+const MAX_TIMER_SECONDS = 2_147_483;
+
 /**
  * Serving options, validated once at the boundary. Times are in seconds like MLflow's `--timeout`.
  * `concurrency`/`maxQueue`: the genai layer runs each generation on its own native thread, so requests on
@@ -32,8 +34,9 @@ export const byteSizeSchema = z.union(
  * balancers treat as "try again" rather than as a failed request.
  */
 export const serverOptionsSchema = z.object({
-  /** Per-request limit in seconds (MLflow: `MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT`, default 60). Streams are exempt. */
-  timeout: z.number().positive().default(60),
+  /** Per-request limit in seconds (MLflow: `MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT`, default 60). Streams: until their first chunk, then each wait for a client that stopped reading. */
+  // setTimeout fires at once past 2^31-1 ms (~24.8 days).
+  timeout: z.number().positive().max(MAX_TIMER_SECONDS).default(60),
   /** Largest accepted request body; larger ones get 413. */
   maxBodySize: byteSizeSchema.default(1024 * 1024),
   /** Predictions running at once. */
@@ -45,7 +48,7 @@ export const serverOptionsSchema = z.object({
   /** Text of `GET /version` (the MLflow version this server speaks). */
   version: z.string().default(MLFLOW_VERSION),
   /** On close, how long in-flight requests may finish before they are aborted, in seconds. */
-  shutdownTimeout: z.number().min(0).default(10),
+  shutdownTimeout: z.number().min(0).max(MAX_TIMER_SECONDS).default(10),
 });
 
 export type ServerOptions = z.input<typeof serverOptionsSchema>;

@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
@@ -168,14 +169,45 @@ describe('a model disposed under a live server', () => {
     await server.listen(0);
     try {
       await loaded.dispose();
-      const err = await client(server).chat.completions.create({ model: 'disposed', messages }).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(OpenAI.APIError);
-      expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
-      expect((err as InstanceType<typeof OpenAI.APIError>).message).toMatch(/no longer loaded/);
+      for (const stream of [false, true]) {
+        const err = await client(server).chat.completions.create({ model: 'disposed', messages, stream }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(OpenAI.APIError);
+        expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
+        expect((err as InstanceType<typeof OpenAI.APIError>).message).toMatch(/no longer loaded/);
+      }
     } finally {
       await server.close();
     }
   });
+});
+
+describe('a streaming client that stops reading', () => {
+  it('is cut off after the request timeout, and its slot serves the next request', async () => {
+    const endless = new EndlessChat();
+    await pyfunc.saveModel(path.join(root, 'stalled'), { pythonModel: endless, metadata: { task: 'llm/v1/chat' } });
+    const loaded = await pyfunc.loadModel(path.join(root, 'stalled'), { pythonModel: endless });
+    const server = createServer(loaded, { concurrency: 1, timeout: 1 });
+    const outcomes: ResponseEvent[] = [];
+    server.on('response', (e: ResponseEvent) => outcomes.push(e));
+    await server.listen(0);
+    const { port } = new URL(server.url);
+    // A raw socket that sends the request and never reads: the server's writes back up, then must give up.
+    const socket = connect({ port: Number(port), host: '127.0.0.1' });
+    socket.pause();
+    const body = JSON.stringify({ model: 'stalled', messages, stream: true });
+    socket.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    try {
+      await expect.poll(() => outcomes.find((e) => e.path === '/v1/chat/completions')?.outcome, { timeout: 20_000 }).toBe('timeout');
+      await expect.poll(() => endless.closed).toBe(true);
+      await expect.poll(() => server.load).toEqual({ running: 0, waiting: 0 });
+      const next = await client(server).chat.completions.create({ model: 'stalled', messages });
+      expect(next.object).toBe('chat.completion');
+    } finally {
+      socket.destroy();
+      await server.close();
+      await loaded.dispose();
+    }
+  }, 30_000);
 });
 
 describe('/invocations on the chat model', () => {

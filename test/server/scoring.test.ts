@@ -260,6 +260,19 @@ describe('errors', () => {
     expect(records.json().message).toBe('Invalid input. Dataframe records format must be a list of records. Got dictionary.');
   });
 
+  it('refuses records whose distinct keys would make a frame of billions of cells, at once', async () => {
+    // 1,200 one-key records with different keys: 12 KB of JSON, a 1.44-million-cell frame (30,000 of them, 400 KB,
+    // would be 900 million cells: minutes of a blocked process, then out of memory).
+    const sparse = Array.from({ length: 1_200 }, (_, i) => ({ [`k${i}`]: 0 }));
+    const reply = await post({ dataframe_records: sparse });
+    expect(reply.status).toBe(400);
+    expect(reply.json()).toMatchObject({
+      error_code: 'BAD_REQUEST',
+      message: 'Invalid input. The input describes a frame of 1200 rows x 1200 columns, more than 1000000 cells; send fewer distinct keys per request.',
+    });
+    expect((await post({ dataframe_records: [{ prompt: 'still serving' }] })).status).toBe(200);
+  });
+
   it('answers a missing column with 400 INVALID_PARAMETER_VALUE and MLflow message', async () => {
     const reply = await post({ dataframe_records: [{ text: 'a' }] });
     expect(reply.status).toBe(400);
@@ -376,5 +389,7 @@ describe('shutdown', () => {
       new ValidationError(`Invalid server options: ${issue}`, [issue]),
     );
     expect(() => createServer(upper, { concurrency: 0 })).toThrow(/concurrency/);
+    // Past 2^31-1 ms a timer fires at once: every request would time out.
+    expect(() => createServer(upper, { timeout: 3_000_000 })).toThrow(/timeout: Too big/);
   });
 });

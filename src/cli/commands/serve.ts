@@ -16,7 +16,7 @@ Options:
       --host <host>          interface to listen on (default 127.0.0.1)
   -p, --port <port>          port (default $MLFLOW_PORT or 5000; 0 picks a free one)
   -t, --timeout <seconds>    per-request limit (default $MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT or 60);
-                             streams are limited until their first chunk only
+                             streams: until their first chunk, then each wait for a slow reader
       --max-body <size>      largest request body, e.g. 1048576, 512kb, 1mb (default 1mb)
       --concurrency <n>      predictions running at once (default 4)
       --max-queue <n>        requests waiting for a slot before 503 (default 64)

@@ -1,4 +1,4 @@
-import { AbortError, DisposedError, ValidationError } from '../../errors.js';
+import { DisposedError, ValidationError } from '../../errors.js';
 import { MlflowException } from '../../mlflow/errors.js';
 import type { Exchange } from '../exchange.js';
 import { ServerBusyError } from '../limiter.js';
@@ -27,7 +27,6 @@ export function describeFailure(ex: Exchange, err: unknown, timeout: number): { 
     case 'disconnect':
       return undefined;
   }
-  if (err instanceof AbortError) return undefined; // the client left while its body was read
   if (err instanceof ServerBusyError) return { status: 503, body: openaiError(err.message, 503, 'overloaded') };
   if (err instanceof MlflowException) return { status: err.httpStatus, body: openaiError(err.message, err.httpStatus, err.errorCode.toLowerCase()) };
   if (err instanceof ValidationError) return { status: 400, body: openaiError(err.message, 400, 'invalid_value') };

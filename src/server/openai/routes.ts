@@ -82,7 +82,14 @@ function fail(ex: Exchange, core: ServingCore, err: unknown): void {
  * event, as OpenAI does.
  */
 async function stream(ex: Exchange, core: ServingCore, body: Record<string, unknown>): Promise<void> {
-  if (!core.model.streamable) {
+  let streamable: boolean;
+  try {
+    streamable = core.model.streamable;
+  } catch (err) {
+    fail(ex, core, err); // a disposed model: 503, as without "stream"
+    return;
+  }
+  if (!streamable) {
     sendOpenAIError(ex, 400, 'This model does not support streaming (it has no predictStream); send the request without "stream": true.', 'unsupported_value', 'stream');
     return;
   }
@@ -107,7 +114,12 @@ async function stream(ex: Exchange, core: ServingCore, body: Record<string, unkn
     });
     started = true;
     while (!next.done) {
-      if (!res.write(`data: ${JSON.stringify(next.value)}\n\n`)) await once(res, 'drain', { signal });
+      if (!res.write(`data: ${JSON.stringify(next.value)}\n\n`)) {
+        // A client that stops reading must not hold its slot for ever: the timeout covers each wait for it.
+        ex.startTimeout(core.options.timeout);
+        await once(res, 'drain', { signal });
+        ex.clearTimeout();
+      }
       next = await untilAborted(chunks.next(), signal);
     }
     res.end('data: [DONE]\n\n');
@@ -116,8 +128,12 @@ async function stream(ex: Exchange, core: ServingCore, body: Record<string, unkn
       fail(ex, core, err);
     } else if (ex.abortKind !== 'disconnect' && !res.destroyed) {
       if (ex.outcome === 'ok') ex.outcome = ex.abortKind ?? 'error';
-      const failure = describeFailure(ex, err, core.options.timeout);
-      res.end(failure ? `data: ${JSON.stringify(failure.body)}\n\n` : undefined);
+      if (res.writableNeedDrain) {
+        res.destroy(); // nothing more can reach a client that stopped reading
+      } else {
+        const failure = describeFailure(ex, err, core.options.timeout);
+        res.end(failure ? `data: ${JSON.stringify(failure.body)}\n\n` : undefined);
+      }
     }
   } finally {
     // Ends the model's generator (its finally blocks stop the generation); the slot is free once it has.

@@ -18,11 +18,27 @@ export function invalidInput(message: string): MlflowException {
   return new MlflowException(`Invalid input. ${message}`, 'BAD_REQUEST');
 }
 
+/**
+ * Records with different keys make a sparse frame of rows × all keys: a small body (`[{"k0":0},{"k1":0},…]`) could
+ * describe billions of cells and block the process building them. pandas would build them; we refuse.
+ */
+const MAX_FRAME_CELLS = 1_000_000;
+
+export function checkFrameSize(rows: number, columns: number): void {
+  if (rows * columns > MAX_FRAME_CELLS) {
+    throw invalidInput(
+      `The input describes a frame of ${rows} rows x ${columns} columns, more than ${MAX_FRAME_CELLS} cells; send fewer distinct keys per request.`,
+    );
+  }
+}
+
 /** `pd.DataFrame(list)`: records (one column per key, in first-seen order), rows of values, or column `0`. */
 export function frameFromList(list: readonly unknown[], what: string): Frame {
   if (list.length > 0 && list.every(isRecord)) {
-    const columns: string[] = [];
-    for (const row of list) for (const key of Object.keys(row)) if (!columns.includes(key)) columns.push(key);
+    const seen = new Set<string>();
+    for (const row of list) for (const key of Object.keys(row)) seen.add(key);
+    const columns = [...seen];
+    checkFrameSize(list.length, columns.length);
     return { columns, rows: list.map((row) => columns.map((c) => (row as Record<string, unknown>)[c])) };
   }
   if (list.some(isRecord)) {

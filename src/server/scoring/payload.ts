@@ -4,7 +4,7 @@ import { pyRepr, pyTypeName } from '../../mlflow/signature/python.js';
 import { isRecord } from '../../mlflow/signature/types.js';
 import { isScalar, pyClass } from '../../mlflow/signature/values.js';
 import { SCORING_PROTOCOL_CHANGE_INFO } from './content-type.js';
-import { frameFromList, frameFromRecords, frameFromSplit, invalidInput, toModelInput } from './frame.js';
+import { checkFrameSize, frameFromList, frameFromRecords, frameFromSplit, invalidInput, toModelInput } from './frame.js';
 
 /**
  * JSON bodies of `/invocations` (mlflow-format.md §7.4, `scoring_server/__init__.py` and
@@ -56,7 +56,9 @@ function columnsInput(columns: Record<string, unknown>, schema: Schema): unknown
     );
   }
   const [length] = lengths;
-  return Array.from({ length }, (_, i) => Object.fromEntries(Object.entries(columns).map(([k, v]) => [k, Array.isArray(v) ? v[i] : v])));
+  const entries = Object.entries(columns);
+  checkFrameSize(length, entries.length);
+  return Array.from({ length }, (_, i) => Object.fromEntries(entries.map(([k, v]) => [k, Array.isArray(v) ? v[i] : v])));
 }
 
 /** `_cast_schema_type` for `inputs` (and non-record `instances`). */
