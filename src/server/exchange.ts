@@ -58,16 +58,18 @@ export class Exchange {
     return !this.res.headersSent && !this.res.destroyed && this.abortKind !== 'disconnect';
   }
 
-  send(status: number, body: string, contentType: string, headers: Record<string, string> = {}): void {
+  send(status: number, body: string, contentType: string): void {
     this.clearTimeout();
     if (!this.writable) return;
     if (status >= 400 && this.outcome === 'ok') this.outcome = 'error';
-    this.res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), ...headers });
+    // Every 503 here (busy, shutting down, model unloaded) is worth retrying: say so to clients and balancers.
+    const retry = status === 503 ? { 'Retry-After': '1' } : {};
+    this.res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), ...retry });
     this.res.end(body);
   }
 
-  sendJson(status: number, body: unknown, headers?: Record<string, string>): void {
-    this.send(status, JSON.stringify(body), 'application/json', headers);
+  sendJson(status: number, body: unknown): void {
+    this.send(status, JSON.stringify(body), 'application/json');
   }
 }
 

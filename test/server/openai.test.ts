@@ -173,6 +173,7 @@ describe('a model disposed under a live server', () => {
         const err = await client(server).chat.completions.create({ model: 'disposed', messages, stream }).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(OpenAI.APIError);
         expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
+        expect((err as InstanceType<typeof OpenAI.APIError>).headers?.get('retry-after')).toBe('1');
         expect((err as InstanceType<typeof OpenAI.APIError>).message).toMatch(/no longer loaded/);
       }
     } finally {

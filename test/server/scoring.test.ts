@@ -72,6 +72,7 @@ async function withGated(name: string, options: ServerOptions, body: (g: Gated) 
 interface Reply {
   status: number;
   contentType: string | null;
+  retryAfter: string | null;
   text: string;
   json: () => any;
 }
@@ -79,7 +80,7 @@ interface Reply {
 async function request(url: string, init?: RequestInit): Promise<Reply> {
   const res = await fetch(url, init);
   const text = await res.text();
-  return { status: res.status, contentType: res.headers.get('content-type'), text, json: () => JSON.parse(text) };
+  return { status: res.status, contentType: res.headers.get('content-type'), retryAfter: res.headers.get('retry-after'), text, json: () => JSON.parse(text) };
 }
 
 function post(body: unknown, contentType: string | undefined = 'application/json', at = base): Promise<Reply> {
@@ -338,6 +339,7 @@ describe('time and load limits', () => {
       await expect.poll(() => server.load).toEqual({ running: 1, waiting: 1 });
       const third = await post({ inputs: ['third'] }, 'application/json', at);
       expect(third.status).toBe(503);
+      expect(third.retryAfter).toBe('1');
       expect(third.json()).toEqual({ error_code: 'TEMPORARILY_UNAVAILABLE', message: expect.stringContaining('The server is busy') });
       model.open();
       expect((await first).json()).toEqual({ predictions: [['first']] });

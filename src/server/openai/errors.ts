@@ -14,7 +14,7 @@ export function openaiError(message: string, status: number, code: string | null
 }
 
 export function sendOpenAIError(ex: Exchange, status: number, message: string, code: string | null = null, param: string | null = null): void {
-  ex.sendJson(status, openaiError(message, status, code, param), status === 503 ? { 'Retry-After': '1' } : {});
+  ex.sendJson(status, openaiError(message, status, code, param));
 }
 
 /** Status and body for anything a chat/completions request can fail with. */

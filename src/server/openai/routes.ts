@@ -72,7 +72,7 @@ export async function completions(ex: Exchange, core: ServingCore): Promise<void
 
 function fail(ex: Exchange, core: ServingCore, err: unknown): void {
   const failure = describeFailure(ex, err, core.options.timeout);
-  if (failure) ex.sendJson(failure.status, failure.body, failure.status === 503 ? { 'Retry-After': '1' } : {});
+  if (failure) ex.sendJson(failure.status, failure.body);
 }
 
 /**

@@ -13,7 +13,7 @@ import { parseJsonInvocation, type Invocation } from './payload.js';
 
 /** MLflow's error body (`MlflowException.serialize_as_json`) with the status its code maps to. */
 export function sendMlflowError(ex: Exchange, err: MlflowException, extra: Record<string, string> = {}, status = err.httpStatus): void {
-  ex.sendJson(status, { ...err.toJSON(), ...extra }, status === 503 ? { 'Retry-After': '1' } : {});
+  ex.sendJson(status, { ...err.toJSON(), ...extra });
 }
 
 /** Answers for requests that ended without a prediction: timeout, shutdown, overload. */
