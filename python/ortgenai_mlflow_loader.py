@@ -140,7 +140,8 @@ class _OrtGenAIPyfunc:
             text, stopped = _truncate_at_stop(text, options["stop"])
             if stopped:
                 return text, count, "stop"
-        return text, count, ("length" if count >= max_tokens and not generator.is_done() else "stop")
+        # max_length is prompt + max_tokens, so the generator is done either way: what ended it tells.
+        return text, count, ("length" if count >= max_tokens else "stop")
 
     def _prompt(self, row):
         if self.task == "llm/v1/chat":

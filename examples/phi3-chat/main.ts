@@ -18,12 +18,13 @@ console.log(`logged ${info.modelUri}`);
 
 const loaded = await pyfunc.loadModel(info.modelUri);
 try {
-  const response = (await loaded.predict({
+  // One completion per request, in a list (as MLflow's llm/v1/chat models answer).
+  const [response] = (await loaded.predict({
     messages: [
       { role: 'system', content: 'You are a helpful assistant.' },
       { role: 'user', content: values.question },
     ],
-  })) as ChatCompletion;
+  })) as ChatCompletion[];
   console.log(`answer: ${JSON.stringify(response.choices[0].message.content)}`);
   console.log(`usage: ${JSON.stringify(response.usage)}`);
 } finally {

@@ -13,7 +13,7 @@ import { dumpYaml, loadYaml } from './yaml.js';
 
 export const MLMODEL_FILE_NAME = 'MLmodel';
 /** The MLflow release whose file formats this package writes (mlflow-format.md §0.1). */
-export const MLFLOW_VERSION = '3.3.0';
+export const MLFLOW_VERSION = '3.18.0';
 
 /** Known top-level keys and their camelCase accessors; everything else lands in `extra`. */
 const FIELDS = {

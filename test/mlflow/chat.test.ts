@@ -42,8 +42,11 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
+/** One request's completion: predict answers a list, one completion per request row, as MLflow 3.18 does. */
 async function chat(request: Record<string, unknown>): Promise<ChatCompletion> {
-  return (await loaded.predict({ messages, ...request })) as ChatCompletion;
+  const answer = (await loaded.predict({ messages, ...request })) as ChatCompletion[];
+  expect(answer).toHaveLength(1);
+  return answer[0];
 }
 
 describe('llm/v1/chat model files', () => {
@@ -58,7 +61,7 @@ describe('llm/v1/chat model files', () => {
     expect(mlmodel.flavors.python_function).toMatchObject({ loader_module: 'ortgenai_mlflow_loader', code: 'code', data: 'model', config: { max_tokens: 12 } });
     expect(mlmodel.flavors.nodejs_function).toMatchObject({ loader_module: 'ortgenai_node.flavors.ortgenai', data: 'model', streamable: true });
     expect((await stat(path.join(modelDir, 'model', 'genai_config.json'))).isFile()).toBe(true);
-    expect(await readFile(path.join(modelDir, 'requirements.txt'), 'utf8')).toBe('mlflow==3.3.0\nonnxruntime-genai>=0.8.0');
+    expect(await readFile(path.join(modelDir, 'requirements.txt'), 'utf8')).toBe('mlflow==3.18.0\nonnxruntime-genai>=0.8.0');
     // the MLflow repr of the chat input, as MLflow's docs print its first columns
     expect(mlmodel.signature!.inputs!.repr()).toContain("'messages': Array({content: string (optional), name: string (optional), refusal: string (optional), role: string (required)");
   });
@@ -75,7 +78,7 @@ describe('llm/v1/chat model files', () => {
 });
 
 describe('llm/v1/chat predict', () => {
-  it('answers one request with one chat.completion whose usage matches the tokenizer', async () => {
+  it('answers one request with a list of one chat.completion whose usage matches the tokenizer', async () => {
     const res = await chat({});
     const direct = await reference.generate(prompt, { maxTokens: 12 });
     expect(res.object).toBe('chat.completion');
@@ -90,9 +93,12 @@ describe('llm/v1/chat predict', () => {
   });
 
   it('answers a list of requests with a list', async () => {
-    const res = (await loaded.predict([{ messages }, { messages, max_tokens: 2 }])) as ChatCompletion[];
+    const res = (await loaded.predict([{ messages, max_tokens: 3 }, { messages, max_tokens: 2 }])) as ChatCompletion[];
     expect(res).toHaveLength(2);
     expect(res[1].usage.completion_tokens).toBe(2);
+    // As in MLflow, rows become a data frame: a column missing in one row is NaN, which a long column refuses.
+    const err = await loaded.predict([{ messages }, { messages, max_tokens: 2 }]).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/Can not safely convert float64 to int64\. Hint: the type mismatch is likely caused by missing values/);
   });
 
   it('honours n > 1 and sums completion tokens over the choices', async () => {
@@ -114,7 +120,9 @@ describe('llm/v1/chat predict', () => {
     const res = await chat({ stop: [stop] });
     expect(res.choices[0].message.content).toBe(full.slice(0, 5));
     expect(res.choices[0].finish_reason).toBe('stop');
-    expect((await chat({ stop })).choices[0].message.content).toBe(full.slice(0, 5));
+    // The chat signature types `stop` as Array(string): a bare string is refused here as by MLflow (the
+    // OpenAI routes take it, as OpenAI does).
+    expect((await loaded.predict({ messages, stop }).catch((e: Error) => e.message))).toMatch(/Expected data to be list or numpy array, got str$/);
   });
 
   it('JSON-schema response_format yields JSON that parses and validates', async () => {
@@ -136,17 +144,24 @@ describe('llm/v1/chat predict', () => {
     const model = await pyfunc.loadModel(modelDir, { modelConfig: { max_tokens: 5 } });
     try {
       expect(model.modelConfig).toEqual({ max_tokens: 5 });
-      expect(((await model.predict({ messages })) as ChatCompletion).usage.completion_tokens).toBe(5);
+      expect(((await model.predict({ messages })) as ChatCompletion[])[0].usage.completion_tokens).toBe(5);
     } finally {
       await model.dispose();
     }
+  });
+
+  it('refuses requests that break the chat signature in MLflow\'s words, as SCHEMA_ENFORCEMENT_FAILED', async () => {
+    const err = await loaded.predict({ messages: [{ content: 'no role' }] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MlflowException);
+    expect((err as MlflowException).toJSON()).toMatchObject({ error_code: 'INVALID_PARAMETER_VALUE', sqlstate: 'KAM01', error_class: 'SCHEMA_ENFORCEMENT_FAILED' });
+    expect((err as Error).message).toMatch(/^Failed to enforce schema of data '\{'messages': \[\{'content': 'no role'\}\]\}' with schema '\['messages': Array\(/);
+    expect((err as Error).message).toMatch(/Error: Missing required properties: \{'role'\}$/);
   });
 
   it('rejects malformed requests with INVALID_PARAMETER_VALUE naming the field', async () => {
     for (const [request, field] of [
       [{ messages: [] }, 'messages'],
       [{ messages, temperature: 5 }, 'temperature'],
-      [{ messages: [{ content: 'no role' }] }, 'messages.0.role'],
       [{ messages, presence_penalty: 1 }, 'presence_penalty'],
     ] as const) {
       const err = await loaded.predict(request).catch((e: unknown) => e);
@@ -188,7 +203,7 @@ describe('other tasks of the flavor', () => {
     await ortgenai.saveModel(dir, { model: fixtureModel('tiny-deterministic'), task: 'llm/v1/completions' });
     const model = await pyfunc.loadModel(dir);
     try {
-      const res = (await model.predict({ prompt: 'abc', max_tokens: 4, n: 2 })) as { object: string; choices: { text: string; finish_reason: string }[] };
+      const [res] = (await model.predict({ prompt: 'abc', max_tokens: 4, n: 2 })) as { object: string; choices: { text: string; finish_reason: string }[] }[];
       expect(res.object).toBe('text_completion');
       expect(res.choices).toHaveLength(2);
       expect(res.choices[0].text).toBe((await reference.generate('abc', { maxTokens: 4 })).text);

@@ -49,9 +49,13 @@ describe('ColSpec inputs become a column table', () => {
 
   it('scalar conversions', () => {
     const schema = new Schema([new ColSpec('long', 'n'), new ColSpec('double', 'x'), new ColSpec('datetime', 'd')]);
-    const out = enforceInput({ n: 3, x: 2, d: '2024-01-02T03:04:05' }, schema) as Record<string, unknown[]>;
+    const out = enforceInput({ n: 3, x: 2, d: new Date('2024-01-02T03:04:05Z') }, schema) as Record<string, unknown[]>;
     expect(out.x).toEqual([2]);
     expect(out.d[0]).toEqual(new Date('2024-01-02T03:04:05Z'));
+    // pandas 3 (MLflow 3.18's) types a column of strings `str`, not object: text is no datetime any more.
+    expect(failure(() => enforceInput({ n: 3, x: 2, d: '2024-01-02T03:04:05' }, schema)).message).toMatch(
+      /Error: Incompatible input types for column d. Can not safely convert str to datetime64\[ns\].$/,
+    );
     expect(failure(() => enforceInput({ n: 1.5, x: 1, d: '2024-01-01' }, schema)).message).toMatch(
       /Error: Incompatible input types for column n. Can not safely convert float64 to int64.$/,
     );
@@ -60,7 +64,7 @@ describe('ColSpec inputs become a column table', () => {
     );
     expect(failure(() => enforceInput({ prompt: 5 }, prompt)).message).toMatch(/Can not safely convert int64 to <U0\.$/);
     expect(failure(() => enforceInput({ n: 1, x: true, d: '2024-01-01' }, schema)).message).toMatch(/convert bool to float64/);
-    expect(failure(() => enforceInput({ n: 1, x: 1, d: 'soon' }, schema)).message).toMatch(
+    expect(failure(() => enforceInput({ n: 1, x: 1, d: ['soon'] }, schema)).message).toMatch(
       /Failed to convert column d from type object to DataType.datetime\./,
     );
   });

@@ -59,12 +59,12 @@ describe('examples', () => {
     process.env.MLFLOW_TRACKING_URI = env.MLFLOW_TRACKING_URI;
     const model = await pyfunc.loadModel(uri!).finally(() => delete process.env.MLFLOW_TRACKING_URI);
     try {
-      const response = (await model.predict({
+      const [response] = (await model.predict({
         messages: [
           { role: 'system', content: 'You are a helpful assistant.' },
           { role: 'user', content: 'What is ONNX Runtime GenAI?' },
         ],
-      })) as ChatCompletion;
+      })) as ChatCompletion[];
       expect(response.choices[0].message.content).toBe(answer);
     } finally {
       await model.dispose();

@@ -16,7 +16,7 @@ flavors:
     python_version: 3.11.9
     streamable: false
 is_signature_from_type_hint: false
-mlflow_version: 3.3.0
+mlflow_version: 3.18.0
 model_id: m-5f0c9b2e8d7a4c1e9b3a2f1d0e9c8b7a
 model_size_bytes: 2048
 model_uuid: m-5f0c9b2e8d7a4c1e9b3a2f1d0e9c8b7a

@@ -55,7 +55,7 @@ describe('writing', () => {
     expect(model.modelUuid).toMatch(/^[0-9a-f]{32}$/);
     expect(model.utcTimeCreated).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{6})?$/);
     expect(model.toYaml()).toMatch(/^utc_time_created: '\d{4}-/m);
-    expect(model.toYaml()).toContain('mlflow_version: 3.3.0\nmodel_id: null\n');
+    expect(model.toYaml()).toContain('mlflow_version: 3.18.0\nmodel_id: null\n');
     expect(utcTimeCreatedNow(new Date(Date.UTC(2025, 0, 2, 3, 4, 5)))).toBe('2025-01-02 03:04:05');
     expect(utcTimeCreatedNow(new Date(Date.UTC(2025, 0, 2, 3, 4, 5, 120)))).toBe('2025-01-02 03:04:05.120000');
   });

@@ -74,7 +74,7 @@ afterAll(async () => {
 describe('/v1/chat/completions', () => {
   it('answers a chat completion equal to the model predicting directly', async () => {
     const served = await chat.chat.completions.create({ model: 'tiny-random', messages, max_tokens: 6 });
-    const direct = (await chatModel.predict({ messages, max_tokens: 6 })) as ChatCompletion;
+    const [direct] = (await chatModel.predict({ messages, max_tokens: 6 })) as ChatCompletion[];
     expect(served.object).toBe('chat.completion');
     expect(served.model).toBe('tiny-random');
     expect(served.choices).toHaveLength(1);
@@ -217,11 +217,11 @@ describe('/invocations on the chat model', () => {
     return { status: res.status, json: await res.json() };
   }
 
-  it('answers the unified chat form with the completion itself, unwrapped', async () => {
+  it('answers the unified chat form with a bare list of one completion, as MLflow 3.18 does', async () => {
     const reply = await invoke({ messages, max_tokens: 4 });
     expect(reply.status).toBe(200);
-    expect(reply.json).not.toHaveProperty('predictions');
-    expect(reply.json).toMatchObject({ object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant' } }] });
+    expect(reply.json).toHaveLength(1);
+    expect(reply.json[0]).toMatchObject({ object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant' } }] });
   });
 
   it('wraps classic requests in predictions, one completion per row', async () => {
@@ -235,7 +235,7 @@ describe('/v1/completions and /v1/models', () => {
   it('answers a text completion on a completions model', async () => {
     const completions = client(completionsServer);
     const served = await completions.completions.create({ model: 'tiny-random', prompt: 'Once upon a time', max_tokens: 5 });
-    const direct = (await completionsModel.predict({ prompt: 'Once upon a time', max_tokens: 5 })) as { choices: { text: string }[] };
+    const [direct] = (await completionsModel.predict({ prompt: 'Once upon a time', max_tokens: 5 })) as { choices: { text: string }[] }[];
     expect(served.object).toBe('text_completion');
     expect(served.choices[0].text).toBe(direct.choices[0].text);
     expect(served.usage!.completion_tokens).toBeLessThanOrEqual(5);

@@ -113,13 +113,13 @@ describe('health and version', () => {
       const reply = await request(`${base}${route}`);
       expect(reply).toMatchObject({ status: 200, contentType: 'application/json', text: '\n' });
     }
-    expect(await request(`${base}/version`)).toMatchObject({ status: 200, contentType: 'application/json', text: '3.3.0' });
+    expect(await request(`${base}/version`)).toMatchObject({ status: 200, contentType: 'application/json', text: '3.18.0' });
   });
 
   it('answers unknown routes with 404 and wrong methods with 405, in MLflow error bodies', async () => {
     const missing = await request(`${base}/metadata`);
     expect(missing.status).toBe(404);
-    expect(missing.json()).toEqual({ error_code: 'ENDPOINT_NOT_FOUND', message: 'Unknown route /metadata.' });
+    expect(missing.json()).toEqual({ error_code: 'ENDPOINT_NOT_FOUND', message: 'Unknown route /metadata.', sqlstate: 'KAM00', error_class: 'RESOURCE_NOT_FOUND' });
     const wrong = await request(`${base}/invocations`);
     expect(wrong.status).toBe(405);
     expect(wrong.json().error_code).toBe('BAD_REQUEST');
@@ -132,7 +132,7 @@ describe('health and version', () => {
       expect(await request(`${at}/ping`)).toMatchObject({ status: 404, text: '\n' });
       const predict = await post({ inputs: { prompt: 'hi' } }, 'application/json', at);
       expect(predict.status).toBe(503);
-      expect(predict.json()).toEqual({ error_code: 'TEMPORARILY_UNAVAILABLE', message: 'The model is no longer loaded (it was disposed)' });
+      expect(predict.json()).toEqual({ error_code: 'TEMPORARILY_UNAVAILABLE', message: 'The model is no longer loaded (it was disposed)', sqlstate: 'XXM00', error_class: 'CLIENT_INTERNAL_ERROR' });
     });
   });
 });
@@ -304,6 +304,8 @@ describe('errors', () => {
     expect(declared.json()).toEqual({
       error_code: 'BAD_REQUEST',
       message: expect.stringContaining("exceeds the server's limit of 16384 bytes"),
+      sqlstate: 'KAM00',
+      error_class: 'INVALID_PARAMETER_VALUE',
     });
     const chunks = [Buffer.from('{"inputs": ["'), Buffer.alloc(20 * 1024, 'x'), Buffer.from('"]}')];
     const streamed = await request(`${base}/invocations`, {
@@ -340,7 +342,7 @@ describe('time and load limits', () => {
       const third = await post({ inputs: ['third'] }, 'application/json', at);
       expect(third.status).toBe(503);
       expect(third.retryAfter).toBe('1');
-      expect(third.json()).toEqual({ error_code: 'TEMPORARILY_UNAVAILABLE', message: expect.stringContaining('The server is busy') });
+      expect(third.json()).toEqual({ error_code: 'TEMPORARILY_UNAVAILABLE', message: expect.stringContaining('The server is busy'), sqlstate: 'XXM00', error_class: 'CLIENT_INTERNAL_ERROR' });
       model.open();
       expect((await first).json()).toEqual({ predictions: [['first']] });
       await expect.poll(() => model.inputs.length).toBe(2);
@@ -371,7 +373,7 @@ describe('shutdown', () => {
       const closed = server.close({ timeout: 0 });
       const reply = await inflight;
       expect(reply.status).toBe(503);
-      expect(reply.json()).toEqual({ error_code: 'TEMPORARILY_UNAVAILABLE', message: 'The server is shutting down' });
+      expect(reply.json()).toEqual({ error_code: 'TEMPORARILY_UNAVAILABLE', message: 'The server is shutting down', sqlstate: 'XXM00', error_class: 'CLIENT_INTERNAL_ERROR' });
       model.open();
       await closed;
     });

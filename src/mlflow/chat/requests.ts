@@ -4,19 +4,17 @@ import { columnsToRecords } from '../pyfunc/pyfunc-model.js';
 import { isRecord } from '../signature/types.js';
 
 /**
- * How LLM-task input reaches `predict`, and what comes back. MLflow's transformers flavor answers a list
- * (one response per input row) even for a single request; OpenAI clients and MLflow's ChatModel expect one
- * object. We answer in the shape asked: one request object → one response; a list of requests (or a
- * column table, as dataframe payloads arrive) → a list of responses.
+ * How LLM-task input reaches `predict`. As MLflow's transformers flavor (3.18), `predict` answers a list,
+ * one response per input row, also for a single request object; the OpenAI routes unwrap it.
  */
 
-/** The request rows of `data` and whether it was a single request. `key` is the task's required column. */
-export function requestRows(data: unknown, key: 'messages' | 'prompt'): { rows: unknown[]; single: boolean } {
-  if (Array.isArray(data)) return { rows: data, single: false };
+/** The request rows of `data`: one request object, a list of them, or a column table (dataframe payloads). `key` is the task's required column. */
+export function requestRows(data: unknown, key: 'messages' | 'prompt'): unknown[] {
+  if (Array.isArray(data)) return data;
   if (isRecord(data) && Array.isArray(data[key]) && (key === 'prompt' || Array.isArray(data[key][0]))) {
-    return { rows: columnsToRecords(data, (data[key] as unknown[]).length), single: false };
+    return columnsToRecords(data, (data[key] as unknown[]).length);
   }
-  return { rows: [data], single: true };
+  return [data];
 }
 
 /** Validate one request; zod's issues become an INVALID_PARAMETER_VALUE error naming each field. */

@@ -50,10 +50,10 @@ function toolsType(): ArrayType {
   const fn = new ObjectType([
     new Property('name', DataType.string),
     new Property('description', DataType.string, optional),
-    new Property('parameters', parameters, optional),
+    new Property('parameters', parameters),
     new Property('strict', DataType.boolean, optional),
   ]);
-  return new ArrayType(new ObjectType([new Property('type', DataType.string), new Property('function', fn)]));
+  return new ArrayType(new ObjectType([new Property('type', DataType.string), new Property('function', fn, optional)]));
 }
 
 function usageType(): ObjectType {

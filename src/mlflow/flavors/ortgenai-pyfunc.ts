@@ -69,7 +69,7 @@ export class OrtGenAIPyfunc implements PyfuncImplementation {
       return out;
     }
     const chat = this.#task === 'llm/v1/chat';
-    const { rows, single } = requestRows(data, chat ? 'messages' : 'prompt');
+    const rows = requestRows(data, chat ? 'messages' : 'prompt');
     const responses: unknown[] = [];
     for (const row of rows) {
       responses.push(
@@ -78,7 +78,7 @@ export class OrtGenAIPyfunc implements PyfuncImplementation {
           : await createTextCompletion(ctx, parseRequest(completionRequestSchema, row, 'completions request')),
       );
     }
-    return single ? responses[0] : responses;
+    return responses;
   }
 
   async *predictStream(data: unknown, _params: Record<string, unknown>, options: PredictOptions): AsyncGenerator<unknown> {
@@ -91,7 +91,7 @@ export class OrtGenAIPyfunc implements PyfuncImplementation {
       yield* this.#model.stream(prompt, generateOptions({}, this.#config, options.signal));
       return;
     }
-    const { rows } = requestRows(data, this.#task === 'llm/v1/chat' ? 'messages' : 'prompt');
+    const rows = requestRows(data, this.#task === 'llm/v1/chat' ? 'messages' : 'prompt');
     if (rows.length !== 1) {
       throw MlflowException.invalidParameterValue(`'predictStream' requires single input, but it got ${rows.length} requests`);
     }

@@ -8,6 +8,12 @@ import type { PythonModel } from './python-model.js';
 /** Per-call options beyond MLflow's `(data, params)`: cancellation for servers and UIs. */
 export interface PredictOptions {
   signal?: AbortSignal;
+  /**
+   * False skips the signature check for implementations that validate a superset themselves: the OpenAI
+   * routes check requests against OpenAI's schema, which takes what MLflow's chat signature refuses
+   * (`stop: "x"`). Default true.
+   */
+  enforceSignature?: boolean;
 }
 
 /** What a loader returns (MLflow's `_model_impl`). */
@@ -16,7 +22,8 @@ export interface PyfuncImplementation {
   predictStream?(data: unknown, params: Record<string, unknown>, options: PredictOptions): AsyncIterable<unknown>;
   /**
    * True when the implementation validates requests itself against a stricter superset of the signature
-   * (the chat task's OpenAI schema), so schema enforcement must not drop fields such as `response_format`.
+   * (the chat task's OpenAI schema): it gets the request as sent, after the signature check, so fields such
+   * as `response_format` are not dropped.
    */
   readonly validatesInput?: boolean;
   readonly pythonModel?: PythonModel<unknown, unknown, unknown>;
@@ -90,16 +97,20 @@ export class PyFuncModel {
     return typeof this.#live().predictStream === 'function';
   }
 
-  #prepare(impl: PyfuncImplementation, data: unknown, params: unknown): { input: unknown; params: Record<string, unknown> } {
+  #prepare(impl: PyfuncImplementation, data: unknown, params: unknown, options: PredictOptions): { input: unknown; params: Record<string, unknown> } {
     const signature = this.metadata.signature;
-    const input = signature?.inputs && !impl.validatesInput ? enforceInput(data, signature.inputs) : data;
+    const check = signature?.inputs && (options.enforceSignature !== false || !impl.validatesInput);
+    const enforced = check ? enforceInput(data, signature.inputs!) : data;
+    // Input that breaks the signature is refused in MLflow's words either way; an implementation that
+    // validates a superset itself gets the request as sent (enforcement would drop e.g. response_format).
+    const input = impl.validatesInput ? data : enforced;
     return { input, params: enforceParams(params ?? {}, signature?.params) };
   }
 
   /** Enforce the signature and predict (`PyFuncModel.predict`). */
   async predict(data: unknown, params?: Record<string, unknown>, options: PredictOptions = {}): Promise<unknown> {
     const impl = this.#live();
-    const prepared = this.#prepare(impl, data, params);
+    const prepared = this.#prepare(impl, data, params, options);
     return impl.predict(prepared.input, prepared.params, options);
   }
 
@@ -107,7 +118,7 @@ export class PyFuncModel {
   async *predictStream(data: unknown, params?: Record<string, unknown>, options: PredictOptions = {}): AsyncGenerator<unknown> {
     const impl = this.#live();
     if (!impl.predictStream) throw new MlflowException('This model does not support predict_stream method.', 'NOT_IMPLEMENTED');
-    const prepared = this.#prepare(impl, data, params);
+    const prepared = this.#prepare(impl, data, params, options);
     const input = impl.validatesInput ? prepared.input : singleInput(prepared.input, this.metadata.signature?.inputs !== undefined);
     yield* impl.predictStream(input, prepared.params, options);
   }

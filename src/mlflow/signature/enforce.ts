@@ -91,7 +91,9 @@ function toFrame(data: unknown, schema: Schema): Frame {
   throw new MlflowException(`Expected input to be DataFrame. Found: ${pyTypeName(data)}`);
 }
 
-type ColumnDtype = 'bool' | 'int64' | 'float64' | 'datetime64[ns]' | 'object';
+// 'str': pandas 3 (what MLflow 3.18 installs) gives a column of strings, missing values allowed, its string
+// dtype instead of object.
+type ColumnDtype = 'bool' | 'int64' | 'float64' | 'datetime64[ns]' | 'str' | 'object';
 
 const isMissing = (v: unknown) => v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v));
 
@@ -106,6 +108,7 @@ function columnDtype(values: readonly unknown[]): ColumnDtype {
   if (!hasMissing && present.every((v) => typeof v === 'bigint')) return 'int64';
   if (!hasMissing && present.every((v) => typeof v === 'boolean')) return 'bool';
   if (present.every((v) => v instanceof Date)) return 'datetime64[ns]';
+  if (present.every((v) => typeof v === 'string')) return 'str';
   return 'object';
 }
 
@@ -128,10 +131,10 @@ function enforceColumn(name: ColumnName, values: unknown[], t: DataType): unknow
   const numbers = values.filter((v) => !isMissing(v)) as number[];
   switch (t.name) {
     case 'string':
-      if (dtype === 'object') return values; // MLflow passes object columns as strings unchecked
+      if (dtype === 'object' || dtype === 'str') return values; // MLflow passes object columns as strings unchecked
       break;
     case 'binary':
-      if (dtype === 'object') return values;
+      if (dtype === 'object' || dtype === 'str') return values;
       break;
     case 'boolean':
       if (dtype === 'bool' || dtype === 'object') return values; // object: left as is, like MLflow
@@ -341,7 +344,7 @@ export function enforceInput(data: unknown, schema: Schema, options: EnforceOpti
     if (!(error instanceof MlflowException)) throw error;
     throw MlflowException.invalidParameterValue(
       `Failed to enforce schema of data '${pyStr(data)}' with schema '${schema.repr()}'. Error: ${error.message}`,
-      { cause: error },
+      { cause: error, errorClass: 'SCHEMA_ENFORCEMENT_FAILED' },
     );
   }
 }

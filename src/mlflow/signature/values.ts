@@ -83,7 +83,11 @@ function enforceDatatype(data: unknown, dtype: DataType, required: boolean): unk
     throw new MlflowException(`Expected data to be scalar, got ${pyTypeName(data)}`);
   }
   const converted = convertScalar(data, dtype);
-  if (!converted.ok) throw new MlflowException(`Failed to enforce schema of data \`${pyStr(data)}\` with dtype \`${dtype.name}\``);
+  if (!converted.ok) {
+    throw MlflowException.invalidParameterValue(`Failed to enforce schema of data \`${pyStr(data)}\` with dtype \`${dtype.name}\``, {
+      errorClass: 'SCHEMA_ENFORCEMENT_FAILED',
+    });
+  }
   return converted.value;
 }
 

@@ -79,7 +79,7 @@ export async function invocations(ex: Exchange, core: ServingCore): Promise<void
       // The embedding app disposed the model under a live server: no model to serve, as /ping says too.
       sendMlflowError(ex, new MlflowException('The model is no longer loaded (it was disposed)', 'TEMPORARILY_UNAVAILABLE'));
     } else if (err instanceof MlflowException) {
-      const rewritten = new MlflowException(`Failed to predict data '${pyStr(invocation.data)}'. \nError: ${err.message}`, err.errorCode, { cause: err });
+      const rewritten = new MlflowException(`Failed to predict data '${pyStr(invocation.data)}'. \nError: ${err.message}`, err.errorCode, { cause: err, errorClass: err.errorClass });
       sendMlflowError(ex, rewritten);
     } else {
       const unexpected = new MlflowException(
