@@ -52,5 +52,6 @@ registerCommand('generate', () => import('./commands/generate.js'));
 registerCommand('demo', () => import('./commands/demo.js'));
 registerCommand('bench', () => import('./commands/bench.js'));
 registerCommand('serve', () => import('./commands/serve.js'));
+registerCommand('pyfunc-worker', () => import('./commands/pyfunc-worker.js'));
 
 process.exitCode = await main(process.argv.slice(2));

@@ -84,7 +84,7 @@ describe('the custom Phi3Model flow (models from code)', () => {
     await loaded?.dispose();
   });
 
-  it('writes the MLmodel of mlflow-format.md §1.4 with a nodejs_function flavor in place of the pickle', async () => {
+  it('writes the MLmodel of mlflow-format.md §1.4 with a nodejs_function flavor in place of the pickle, and a python_function flavor that runs it in Node', async () => {
     expect(info.modelUri).toMatch(/^runs:\/[0-9a-f]{32}\/model$/);
     const text = await readFile(path.join(info.path, 'MLmodel'), 'utf8');
     expect(normalise(text)).toBe(`artifact_path: model
@@ -103,8 +103,18 @@ flavors:
     package_name: ortgenai-node
     package_version: 0.1.0
     streamable: false
+  python_function:
+    code: code
+    config:
+      max_tokens: 8
+    env:
+      conda: conda.yaml
+      virtualenv: python_env.yaml
+    loader_module: ortgenai_node_pyfunc
+    python_version: 3.11.9
+    streamable: false
 is_signature_from_type_hint: false
-mlflow_version: 3.3.0
+mlflow_version: 3.18.0
 model_id: null
 model_size_bytes: <size>
 model_uuid: <uuid>
@@ -126,9 +136,9 @@ utc_time_created: '<time>'
 
   it('writes the environment files of §2.6 byte for byte', async () => {
     const read = (f: string) => readFile(path.join(info.path, f), 'utf8');
-    expect(await read('requirements.txt')).toBe('mlflow==3.3.0\ncloudpickle==3.1.1\nonnxruntime-genai==0.5.2');
+    expect(await read('requirements.txt')).toBe('mlflow==3.18.0\ncloudpickle==3.1.1\nonnxruntime-genai==0.5.2');
     expect(await read('conda.yaml')).toBe(
-      'channels:\n- conda-forge\ndependencies:\n- python=3.11.9\n- pip<=24.2\n- pip:\n  - mlflow==3.3.0\n  - cloudpickle==3.1.1\n  - onnxruntime-genai==0.5.2\nname: mlflow-env\n',
+      'channels:\n- conda-forge\ndependencies:\n- python=3.11.9\n- pip<=24.2\n- pip:\n  - mlflow==3.18.0\n  - cloudpickle==3.1.1\n  - onnxruntime-genai==0.5.2\nname: mlflow-env\n',
     );
     expect(await read('python_env.yaml')).toBe(
       'python: 3.11.9\nbuild_dependencies:\n- pip==24.2\n- setuptools==75.1.0\n- wheel==0.44.0\ndependencies:\n- -r requirements.txt\n',

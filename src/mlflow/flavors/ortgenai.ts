@@ -1,19 +1,18 @@
-import { copyFile, cp, mkdir, stat } from 'node:fs/promises';
+import { cp, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { Model, type ModelLoadOptions } from '../../genai/index.js';
 import { resolveModelPath } from '../artifacts.js';
 import { parseRequest } from '../chat/requests.js';
 import { generationConfigSchema, type GenerationConfig } from '../chat/schemas.js';
 import { chatSignature, completionsSignature } from '../chat/signature.js';
-import { DEFAULT_PYTHON_ENV, FLAVOR_ENV } from '../env-files.js';
 import { MlflowException } from '../errors.js';
 import { MLModel } from '../mlmodel.js';
-import { CODE_DIR, NODE_FLAVOR, nodeRuntimeInfo, ORTGENAI_LOADER, PYFUNC_FLAVOR } from '../pyfunc/flavor.js';
+import { NODE_FLAVOR, nodeRuntimeInfo, ORTGENAI_LOADER, PYFUNC_FLAVOR } from '../pyfunc/flavor.js';
 import type { PyfuncLoader } from '../pyfunc/load-model.js';
 import { logModelWith, type LogOptions } from '../pyfunc/log-model.js';
 import { checkSaveOptions, copyCodePaths, finishModel, saveInto, type CommonSaveOptions, type LogTarget, type ModelInfo } from '../pyfunc/model-dir.js';
+import { shipPythonLoader, type PythonLoaderModule } from '../pyfunc/python-loader.js';
 import { ColSpec, DataType, ModelSignature, Schema } from '../signature/index.js';
 import { localPathFromUri } from '../uri.js';
 import { OrtGenAIPyfunc, type OrtGenAITask } from './ortgenai-pyfunc.js';
@@ -30,11 +29,9 @@ import { OrtGenAIPyfunc, type OrtGenAITask } from './ortgenai-pyfunc.js';
 
 export const FLAVOR_NAME = 'ortgenai';
 export const MODEL_DATA_DIR = 'model';
-export const PYTHON_LOADER_MODULE = 'ortgenai_mlflow_loader';
+export const PYTHON_LOADER_MODULE = 'ortgenai_mlflow_loader' satisfies PythonLoaderModule;
 /** The Python requirement of the loader (guidance and the keyword chat-template API arrived in 0.8). */
 export const DEFAULT_REQUIREMENTS: readonly string[] = ['onnxruntime-genai>=0.8.0'];
-
-const PYTHON_LOADER_FILE = fileURLToPath(new URL(`../../../python/${PYTHON_LOADER_MODULE}.py`, import.meta.url));
 
 const taskSchema = z.enum(['llm/v1/chat', 'llm/v1/completions']);
 
@@ -73,22 +70,12 @@ async function saveModelTo(dir: string, options: OrtGenAISaveOptions, log?: LogT
   }
   await cp(source, path.join(dir, MODEL_DATA_DIR), { recursive: true, dereference: true });
   await copyCodePaths(dir, options.codePaths);
-  await mkdir(path.join(dir, CODE_DIR), { recursive: true });
-  await copyFile(PYTHON_LOADER_FILE, path.join(dir, CODE_DIR, `${PYTHON_LOADER_MODULE}.py`));
-
   const withConfig = config ? { config } : {};
+  const python = await shipPythonLoader(dir, PYTHON_LOADER_MODULE, { data: MODEL_DATA_DIR, ...withConfig, streamable: false });
   const flavors = {
     [FLAVOR_NAME]: { model_data: MODEL_DATA_DIR, source_model_name: path.basename(source), ...(task ? { task } : {}) },
     [NODE_FLAVOR]: { loader_module: ORTGENAI_LOADER, data: MODEL_DATA_DIR, ...withConfig, streamable: true, ...nodeRuntimeInfo() },
-    [PYFUNC_FLAVOR]: {
-      loader_module: PYTHON_LOADER_MODULE,
-      code: CODE_DIR,
-      data: MODEL_DATA_DIR,
-      env: { ...FLAVOR_ENV },
-      python_version: DEFAULT_PYTHON_ENV.python,
-      ...withConfig,
-      streamable: false,
-    },
+    [PYFUNC_FLAVOR]: python,
   };
   return finishModel(dir, {
     ...options,

@@ -3,9 +3,10 @@ import path from 'node:path';
 import { resolveArtifacts, saveArtifacts, type ArtifactEntry } from '../artifacts.js';
 import { MlflowException } from '../errors.js';
 import { enforceInput, inferSignature, ModelSignature } from '../signature/index.js';
-import { NODE_FLAVOR, nodeRuntimeInfo, PYTHON_MODEL_LOADER, readModelConfig } from './flavor.js';
+import { NODE_FLAVOR, nodeRuntimeInfo, PYFUNC_FLAVOR, PYTHON_MODEL_LOADER, readModelConfig } from './flavor.js';
 import { checkSaveOptions, copyCodePaths, finishModel, saveInto, type CommonSaveOptions, type LogTarget, type ModelInfo } from './model-dir.js';
 import { importModelCode } from './model-code.js';
+import { shipPythonLoader } from './python-loader.js';
 import { createContext, isPythonModel, type PythonModel } from './python-model.js';
 
 export interface SaveModelOptions extends CommonSaveOptions {
@@ -94,7 +95,9 @@ export async function saveModelTo(dir: string, options: SaveModelOptions, log?: 
     streamable: options.streamable ?? typeof model.predictStream === 'function',
     ...nodeRuntimeInfo(),
   };
-  return finishModel(dir, { ...options, flavors: { [NODE_FLAVOR]: flavor }, signature, log });
+  // Python MLflow loads the same folder through a loader that runs this model in a Node.js child process.
+  const python = await shipPythonLoader(dir, 'ortgenai_node_pyfunc', { ...(modelConfig ? { config: modelConfig } : {}), streamable: flavor.streamable });
+  return finishModel(dir, { ...options, flavors: { [NODE_FLAVOR]: flavor, [PYFUNC_FLAVOR]: python }, signature, log });
 }
 
 /**
