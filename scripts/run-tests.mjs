@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+// `npm test`: the vitest suite, then the pytest suite (test/python) in the pinned Python environment, which
+// scripts/python-env.sh creates on first use. Ends with one line, "N passed, N failed", counting both, and
+// exits non-zero when anything failed or a runner could not report. Arguments go to vitest.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cache = path.join(root, '.cache');
+mkdirSync(cache, { recursive: true });
+
+function run(command, args, options = {}) {
+  return spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options }).status ?? 1;
+}
+
+function vitestCounts(report) {
+  const r = JSON.parse(readFileSync(report, 'utf8'));
+  // A file that fails to load has no assertions but still failed: count it once.
+  const broken = r.testResults.filter((f) => f.status === 'failed' && !f.assertionResults.some((a) => a.status === 'failed')).length;
+  return { passed: r.numPassedTests, failed: r.numFailedTests + broken, skipped: r.numPendingTests + r.numTodoTests };
+}
+
+function pytestCounts(report) {
+  // JUnit XML: one <testsuite tests= failures= errors= skipped=> per session.
+  const xml = readFileSync(report, 'utf8');
+  const attr = (name) => [...xml.matchAll(new RegExp(`<testsuite\\b[^>]*\\b${name}="(\\d+)"`, 'g'))].reduce((n, m) => n + Number(m[1]), 0);
+  const failed = attr('failures') + attr('errors');
+  const skipped = attr('skipped');
+  return { passed: attr('tests') - failed - skipped, failed, skipped };
+}
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+function add(counts) {
+  for (const key of Object.keys(totals)) totals[key] += counts[key];
+}
+
+const vitestReport = path.join(cache, 'vitest-report.json');
+rmSync(vitestReport, { force: true });
+const vitest = run(process.execPath, [
+  path.join(root, 'node_modules', 'vitest', 'vitest.mjs'), 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${vitestReport}`,
+  ...process.argv.slice(2),
+]);
+if (existsSync(vitestReport)) add(vitestCounts(vitestReport));
+else {
+  console.error(`run-tests: vitest wrote no report (exit ${vitest})`);
+  totals.failed += 1;
+}
+
+const env = spawnSync('bash', [path.join(root, 'scripts', 'python-env.sh')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+const python = env.stdout.trim();
+let pytest = 1;
+if (env.status !== 0 || !python) {
+  console.error('run-tests: the Python test environment could not be set up; run `bash scripts/python-env.sh` to see why');
+  totals.failed += 1;
+} else {
+  const pytestReport = path.join(cache, 'pytest-report.xml');
+  rmSync(pytestReport, { force: true });
+  pytest = run(python, ['-m', 'pytest', 'test/python', `--junitxml=${pytestReport}`, '-p', 'no:cacheprovider']);
+  if (existsSync(pytestReport)) add(pytestCounts(pytestReport));
+  else {
+    console.error(`run-tests: pytest wrote no report (exit ${pytest})`);
+    totals.failed += 1;
+  }
+}
+
+console.log(`${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`);
+process.exit(vitest === 0 && pytest === 0 && totals.failed === 0 ? 0 : 1);

@@ -1,0 +1,60 @@
+"""Node → Python: real MLflow 3.18 reads, loads, validates and runs every kind of folder ortgenai-node writes."""
+
+import json
+
+import mlflow
+import pytest
+from mlflow.models import Model, get_model_info, validate_serving_input
+from mlflow.types.llm import CHAT_MODEL_INPUT_SCHEMA, CHAT_MODEL_OUTPUT_SCHEMA, COMPLETIONS_MODEL_INPUT_SCHEMA, COMPLETIONS_MODEL_OUTPUT_SCHEMA
+
+FOLDERS = ["chat", "completions", "plain", "pythonmodel"]
+VOLATILE = ("id", "created")
+
+
+def normalise(value):
+    """Predictions without what differs per call (completion ids, timestamps)."""
+    if isinstance(value, list):
+        return [normalise(v) for v in value]
+    if isinstance(value, dict):
+        return {k: normalise(v) for k, v in value.items() if k not in VOLATILE}
+    return value
+
+
+@pytest.mark.parametrize("name", FOLDERS)
+def test_model_load_and_info(node_folders, name):
+    out, _ = node_folders
+    model = Model.load(str(out / name))
+    info = get_model_info(str(out / name))
+    assert "python_function" in model.flavors
+    assert info.flavors == model.flavors
+    assert info.signature == model.signature
+    assert model.mlflow_version == mlflow.__version__
+    assert model.saved_input_example_info["serving_input_path"] == "serving_input_example.json"
+
+
+def test_llm_signatures_equal_mlflows_own(node_folders):
+    out, _ = node_folders
+    chat = Model.load(str(out / "chat"))
+    completions = Model.load(str(out / "completions"))
+    assert chat.signature.inputs == CHAT_MODEL_INPUT_SCHEMA
+    assert chat.signature.outputs == CHAT_MODEL_OUTPUT_SCHEMA
+    assert completions.signature.inputs == COMPLETIONS_MODEL_INPUT_SCHEMA
+    assert completions.signature.outputs == COMPLETIONS_MODEL_OUTPUT_SCHEMA
+    assert chat.metadata["task"] == "llm/v1/chat"
+
+
+@pytest.mark.parametrize("name", FOLDERS)
+def test_predictions_equal_nodes(node_folders, name):
+    out, predictions = node_folders
+    model = mlflow.pyfunc.load_model(str(out / name))
+    for case in predictions[name]:
+        assert normalise(model.predict(case["input"])) == normalise(case["output"]), case["input"]
+
+
+@pytest.mark.parametrize("name", FOLDERS)
+def test_saved_serving_example_validates(node_folders, name):
+    out, predictions = node_folders
+    serving_input = (out / name / "serving_input_example.json").read_text()
+    result = validate_serving_input(str(out / name), serving_input)
+    assert result is not None
+    assert json.loads(json.dumps(normalise(result), default=str))
