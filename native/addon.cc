@@ -18,14 +18,18 @@ void RequireRuntime(Napi::Env env) {
   }
 }
 
-std::string StringArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (info.Length() <= i || !info[i].IsString()) Throw(info.Env(), ErrorKind::Validation, std::string(name) + " must be a string");
-  std::string s = info[i].As<Napi::String>().Utf8Value();
+std::string StringValue(Napi::Env env, Napi::Value value, const std::string& name) {
+  if (!value.IsString()) Throw(env, ErrorKind::Validation, name + " must be a string");
+  std::string s = value.As<Napi::String>().Utf8Value();
   // The C API takes NUL-terminated strings: anything after a NUL would be dropped without a word.
   if (s.find('\0') != std::string::npos) {
-    Throw(info.Env(), ErrorKind::Validation, std::string(name) + " must not contain NUL characters (U+0000)");
+    Throw(env, ErrorKind::Validation, name + " must not contain NUL characters (U+0000)");
   }
   return s;
+}
+
+std::string StringArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  return StringValue(info.Env(), info.Length() > i ? info[i] : info.Env().Undefined(), name);
 }
 
 std::vector<int32_t> Tokens(Napi::Env env, Napi::Value value, const char* name) {

@@ -87,6 +87,7 @@ class HandleWrap : public Napi::ObjectWrap<Derived> {
 
 // Argument helpers: throw ValidationError with the argument's name.
 // A string without NUL characters (the C API would cut it at the first one).
+std::string StringValue(Napi::Env env, Napi::Value value, const std::string& name);
 std::string StringArg(const Napi::CallbackInfo& info, size_t i, const char* name);
 // A number that is exactly a 32-bit integer (NaN, 1.5 and 2**31 are refused, not truncated).
 int32_t TokenArg(const Napi::CallbackInfo& info, size_t i, const char* name);

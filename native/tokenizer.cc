@@ -81,14 +81,7 @@ class Tokenizer : public HandleWrap<Tokenizer, OgaTokenizer> {
     if (info.Length() < 1 || !info[0].IsArray()) Throw(env, ErrorKind::Validation, "texts must be an array of strings");
     auto arr = info[0].As<Napi::Array>();
     std::vector<std::string> texts;
-    for (uint32_t i = 0; i < arr.Length(); i++) {
-      Napi::Value v = arr.Get(i);
-      if (!v.IsString()) Throw(env, ErrorKind::Validation, "texts must be an array of strings");
-      texts.push_back(v.As<Napi::String>().Utf8Value());
-      if (texts.back().find('\0') != std::string::npos) {
-        Throw(env, ErrorKind::Validation, "texts must not contain NUL characters (U+0000)");
-      }
-    }
+    for (uint32_t i = 0; i < arr.Length(); i++) texts.push_back(StringValue(env, arr.Get(i), "texts[" + std::to_string(i) + "]"));
     std::shared_ptr<OgaTokenizer> tok = Get(env);
     return RunAsync<Matrix>(
         env,

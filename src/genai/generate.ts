@@ -12,6 +12,7 @@ import type { Model } from './model.js';
 import type { Tokenizer } from './tokenizer.js';
 import { parseOptions, parseSearchOptions, type SearchOptions } from './search-options.js';
 import { StopMatcher } from './stop-strings.js';
+import { checkTokenIds } from './token-ids.js';
 
 export interface GenerateOptions {
   /** New tokens to generate at most (default 256). max_length becomes prompt tokens + maxTokens. */
@@ -116,11 +117,7 @@ function applySearchOptions(params: NativeGeneratorParams, options: SearchOption
 function promptTokens(model: Model, tokenizer: Tokenizer, input: string | number[] | Int32Array): Int32Array {
   const tokens = typeof input === 'string' ? tokenizer.encode(input) : Int32Array.from(input);
   if (tokens.length === 0) throw new ValidationError('the prompt is empty');
-  const vocab = model.vocabSize;
-  const bad = vocab === undefined ? -1 : tokens.findIndex((t) => t < 0 || t >= vocab);
-  if (bad !== -1) {
-    throw new ValidationError(`prompt token ${tokens[bad]} at position ${bad} is outside the vocabulary [0, ${vocab})`);
-  }
+  checkTokenIds(tokens, model.vocabSize, 'prompt token');
   return tokens;
 }
 

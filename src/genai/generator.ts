@@ -3,6 +3,7 @@ import { binding, type NativeGenerator, type NativeTensor } from '../native.js';
 import type { Adapters } from './adapters.js';
 import type { GeneratorParams } from './generator-params.js';
 import type { Model } from './model.js';
+import { checkTokenIds } from './token-ids.js';
 
 /**
  * Stepwise generation (ORT-GenAI's `og.Generator`). Calls that run the model return Promises (which also carry
@@ -36,13 +37,13 @@ export class Generator {
     if (typeof tokens?.length === 'number' && tokens.length % this.batchSize !== 0) {
       throw new ValidationError(`appendTokens got ${tokens.length} ids, not a multiple of batch_size ${this.batchSize}`);
     }
-    this.checkVocabulary(tokens);
+    checkTokenIds(tokens, this.vocabSize, 'token');
     return this.native.appendTokens(tokens);
   }
 
   /** One sequence per batch entry, of any lengths; the library pads them. */
   async appendTokenSequences(sequences: (Int32Array | number[])[]): Promise<void> {
-    if (Array.isArray(sequences)) for (const s of sequences) this.checkVocabulary(s);
+    if (Array.isArray(sequences)) for (const s of sequences) checkTokenIds(s, this.vocabSize, 'token');
     return this.native.appendTokenSequences(sequences);
   }
 
@@ -118,17 +119,6 @@ export class Generator {
 
   dispose(): void {
     this.native.dispose();
-  }
-
-  // The stepwise API would otherwise embed out-of-range ids (-1 wraps to the last row of the embedding table).
-  private checkVocabulary(tokens: ArrayLike<number>): void {
-    const vocab = this.vocabSize;
-    if (vocab === undefined || typeof tokens !== 'object' || tokens === null) return;
-    for (let i = 0; i < tokens.length; i++) {
-      if (tokens[i] < 0 || tokens[i] >= vocab) {
-        throw new ValidationError(`token ${tokens[i]} at position ${i} is outside the vocabulary [0, ${vocab})`);
-      }
-    }
   }
 
   [Symbol.dispose](): void {
