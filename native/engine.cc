@@ -320,7 +320,7 @@ class EngineRequest : public HandleWrap<EngineRequest, EngineRequestState> {
     if (prompt.empty()) Throw(env, ErrorKind::Validation, "the prompt is empty");
     std::shared_ptr<OgaTokenizer> tokenizer;
     if (info.Length() > 1 && !info[1].IsNull() && !info[1].IsUndefined()) tokenizer = TokenizerFrom(env, info[1]);
-    if (info.Length() < 3 || !info[2].IsFunction()) throw Napi::TypeError::New(env, "onChunk must be a function");
+    if (info.Length() < 3 || !info[2].IsFunction()) Throw(env, ErrorKind::Validation, "onChunk must be a function");
     std::shared_ptr<EngineState> engine = engine_.lock();
     if (!engine) Throw(env, ErrorKind::Disposed, "Engine has been disposed and can no longer be used");
     r->started = true;

@@ -52,6 +52,8 @@
   X(OgaGenerator_SetRuntimeOption)                \
   X(OgaGenerator_RewindTo)                        \
   X(OgaGenerator_GetLogits)                       \
+  X(OgaGenerator_GetOutput)                       \
+  X(OgaGenerator_SetModelInput)                   \
   X(OgaGenerator_SetLogits)                       \
   X(OgaGenerator_GetSequenceCount)                \
   X(OgaGenerator_GetSequenceData)                 \
@@ -60,6 +62,11 @@
   X(OgaTokenizerGetBosTokenId)                    \
   X(OgaTokenizerGetEosTokenIds)                   \
   X(OgaTokenizerGetPadTokenId)                    \
+  X(OgaTokenizerGetBotTokenId)                    \
+  X(OgaTokenizerGetEotTokenId)                    \
+  X(OgaTokenizerGetBorTokenId)                    \
+  X(OgaTokenizerGetEorTokenId)                    \
+  X(OgaUpdateTokenizerOptions)                    \
   X(OgaTokenizerEncode)                           \
   X(OgaTokenizerEncodeBatch)                      \
   X(OgaTokenizerDecodeBatch)                      \
@@ -115,5 +122,12 @@ bool IsLoaded();
 // Paths actually loaded (empty until Load succeeded).
 std::string LoadedOrtPath();
 std::string LoadedGenAIPath();
+// ORT-GenAI's version as the loaded file states it ("0.15.2"), or "" when the file does not say. The C API has no
+// version call, so this is what version-dependent guards (library bugs fixed in later releases) are keyed on.
+std::string LoadedGenAIVersion();
+// Whether the loaded ORT-GenAI is older than major.minor; an unknown version counts as older, so guards stay on.
+bool GenAIOlderThan(int major, int minor);
+// "0.15.2", or "(unknown version)", for messages.
+std::string GenAIVersionName();
 
 }  // namespace oga

@@ -36,9 +36,16 @@ export interface NativeGeneratorParams extends NativeDisposable {
   getSearchBool(name: string): boolean;
   setGuidance(type: string, data: string, enableFfTokens?: boolean): void;
 }
+/** A tensor copied between JS and ORT-GenAI; float16/bfloat16 travel as their bits in a Uint16Array. */
+export interface NativeTensor {
+  type: string;
+  shape: number[];
+  data: Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
+}
 export interface NativeTokenizer extends NativeDisposable {
   encode(text: string): Int32Array;
-  encodeBatch(texts: string[]): Promise<Int32Array[]>;
+  encodeBatch(texts: string[]): Promise<{ data: Int32Array; shape: [number, number] }>;
+  updateOptions(options: Record<string, string>): void;
   decode(tokens: Int32Array | number[]): string;
   decodeBatch(sequences: (Int32Array | number[])[]): string[];
   toTokenId(text: string): number;
@@ -46,6 +53,10 @@ export interface NativeTokenizer extends NativeDisposable {
   readonly bosTokenId: number;
   readonly padTokenId: number;
   readonly eosTokenIds: number[];
+  readonly botTokenId: number;
+  readonly eotTokenId: number;
+  readonly borTokenId: number;
+  readonly eorTokenId: number;
 }
 export interface NativeTokenizerStream extends NativeDisposable {
   decode(token: number): string;
@@ -63,8 +74,10 @@ export interface NativeGenerator extends NativeDisposable {
   getNextTokens(): Int32Array;
   getSequence(index: number): Int32Array;
   rewindTo(length: number): void;
-  getLogits(): { data: Float32Array; shape: number[] };
+  getLogits(): NativeTensor & { data: Float32Array };
   setLogits(logits: Float32Array): void;
+  getOutput(name: string): NativeTensor;
+  setModelInput(name: string, tensor: Partial<Pick<NativeTensor, 'type'>> & Omit<NativeTensor, 'type'>): void;
   setRuntimeOption(key: string, value: string): void;
   setActiveAdapter(adapters: NativeAdapters, name: string): void;
   /**
@@ -89,7 +102,8 @@ export interface NativeEngine extends NativeDisposable {
 
 export interface NativeBinding {
   loadRuntime(ortPath: string, genaiPath: string): void;
-  runtimeInfo(): { loaded: boolean; ortPath: string; genaiPath: string };
+  /** genaiVersion: the loaded ORT-GenAI's release as its file states it ('' when unknown or not loaded). */
+  runtimeInfo(): { loaded: boolean; ortPath: string; genaiPath: string; genaiVersion: string };
   setErrorClasses(classes: { GenAIError: unknown; DisposedError: unknown; ValidationError: unknown }): void;
   setLogBool(name: string, value: boolean): void;
   setLogString(name: string, value: string): void;
