@@ -65,9 +65,9 @@ describe.each(testModels())('Generator API on $name', ({ dir }) => {
   it('setModelInput passes a tensor to the model, and refuses what is not a tensor', async () => {
     {
       using g = await generator({ max_length: PROMPT_IDS.length + 4 });
-      // The model declares attention_mask int64: an int32 tensor reaches ONNX Runtime and is refused there.
-      g.gen.setModelInput('attention_mask', { data: new Int32Array(PROMPT_IDS.length).fill(1), shape: [1, PROMPT_IDS.length] });
-      await expect(g.gen.appendTokens(PROMPT_IDS)).rejects.toThrow(/tensor\(int64\)/);
+      // Every model declares an integer attention_mask: a float tensor reaches ONNX Runtime and is refused there.
+      g.gen.setModelInput('attention_mask', { data: new Float32Array(PROMPT_IDS.length).fill(1), shape: [1, PROMPT_IDS.length], type: 'float32' });
+      await expect(g.gen.appendTokens(PROMPT_IDS)).rejects.toThrow(/tensor\(float\)/);
     }
     using g = await generator({ max_length: PROMPT_IDS.length + 4 });
     expect(() => g.gen.setModelInput('x', { data: new Int32Array(3), shape: [2, 2] })).toThrow(ValidationError);
