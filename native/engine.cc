@@ -241,6 +241,12 @@ class Engine : public HandleWrap<Engine, EngineState> {
   static Napi::Value Create(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     std::shared_ptr<OgaModel> model = ModelFrom(env, info.Length() > 0 ? info[0] : env.Undefined());
+    std::string missing = MissingEngineFunction();
+    if (!missing.empty()) {
+      Throw(env, ErrorKind::GenAI,
+            "Engine is not available with ORT-GenAI " + GenAIVersionName() + ": it does not export " + missing +
+                " (this binding drives the 0.15 Engine API, which 0.16 replaced)");
+    }
     struct Created {
       std::shared_ptr<EngineState> state;
       std::shared_ptr<EnginePtr> engine;

@@ -129,7 +129,7 @@ std::string LoadGenAI(const std::string& path) {
   if (!err.empty()) return "could not load ORT-GenAI: " + err;
   if (!exported) {
     return "wrong ORT-GenAI library at " + path +
-           ": it does not export OgaCreateModel (this package needs ONNX Runtime GenAI 0.15.x)";
+           ": it does not export OgaCreateModel (this package needs ONNX Runtime GenAI 0.15 or newer)";
   }
   void* genai = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!genai) return "could not load ORT-GenAI from " + path + ": " + DlError();
@@ -139,10 +139,13 @@ std::string LoadGenAI(const std::string& path) {
   if (!table.name) {                                                                                       \
     dlclose(genai);                                                                                        \
     return "wrong ORT-GenAI version at " + path + ": it does not export " #name                            \
-           " (this package needs ONNX Runtime GenAI 0.15.x)";                                              \
+           " (this package needs ONNX Runtime GenAI 0.15 or newer)";                                        \
   }
   OGA_API_FUNCTIONS(OGA_RESOLVE)
 #undef OGA_RESOLVE
+#define OGA_RESOLVE_OPTIONAL(name) table.name = reinterpret_cast<decltype(table.name)>(dlsym(genai, #name));
+  OGA_ENGINE_FUNCTIONS(OGA_RESOLVE_OPTIONAL)
+#undef OGA_RESOLVE_OPTIONAL
   api = table;
   return "";
 }
@@ -198,6 +201,14 @@ bool GenAIOlderThan(int major, int minor) {
   int have_major = 0, have_minor = 0;
   if (std::sscanf(LoadedGenAIVersion().c_str(), "%d.%d", &have_major, &have_minor) != 2) return true;
   return have_major < major || (have_major == major && have_minor < minor);
+}
+
+std::string MissingEngineFunction() {
+#define OGA_FIRST_MISSING(name) \
+  if (!api.name) return #name;
+  OGA_ENGINE_FUNCTIONS(OGA_FIRST_MISSING)
+#undef OGA_FIRST_MISSING
+  return "";
 }
 
 }  // namespace oga

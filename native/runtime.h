@@ -89,7 +89,11 @@
   X(OgaDestroyAdapters)                           \
   X(OgaLoadAdapter)                               \
   X(OgaUnloadAdapter)                             \
-  X(OgaSetActiveAdapter)                           \
+  X(OgaSetActiveAdapter)
+
+// The 0.15 Engine API: 0.16+ replaced it (OgaEngineRun, event buffers, request options), so these may be missing.
+// A missing one is a null pointer; the call that needs it fails with an error naming the loaded version.
+#define OGA_ENGINE_FUNCTIONS(X)                   \
   X(OgaCreateEngine)                              \
   X(OgaDestroyEngine)                             \
   X(OgaEngineStep)                                \
@@ -108,6 +112,7 @@ namespace oga {
 struct Api {
 #define OGA_DECLARE_POINTER(name) decltype(&::name) name = nullptr;
   OGA_API_FUNCTIONS(OGA_DECLARE_POINTER)
+  OGA_ENGINE_FUNCTIONS(OGA_DECLARE_POINTER)
 #undef OGA_DECLARE_POINTER
 };
 
@@ -129,5 +134,7 @@ std::string LoadedGenAIVersion();
 bool GenAIOlderThan(int major, int minor);
 // "0.15.2", or "(unknown version)", for messages.
 std::string GenAIVersionName();
+// The first OGA_ENGINE_FUNCTIONS entry the loaded library lacks, or "" when it has the whole 0.15 Engine API.
+std::string MissingEngineFunction();
 
 }  // namespace oga

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DisposedError, GenAIError, RuntimeLoadError, ValidationError } from './errors.js';
-import { resolveRuntimeLibraries, type RuntimeLibraries } from './runtime.js';
+import { resolveRuntimeLibraries, type RuntimeLibraries, type RuntimeOptions } from './runtime.js';
 
 const require = createRequire(import.meta.url);
 /** Package root: one level above both src/ (tests) and dist/ (published). */
@@ -120,6 +120,8 @@ export interface NativeBinding {
 
 let addon: NativeBinding | undefined;
 let runtime: RuntimeLibraries | undefined;
+/** The interpreter a `runtime: { python }` option named for the loaded runtime, so the same option does not ask it again. */
+let runtimePython: string | undefined;
 
 /** The addon alone (no runtime libraries): enough for `runtimeInfo()`. */
 export function loadAddon(): NativeBinding {
@@ -142,21 +144,26 @@ export function loadAddon(): NativeBinding {
   return loaded;
 }
 
-/** The addon with ONNX Runtime and ORT-GenAI loaded; throws RuntimeLoadError naming what is missing and where. */
-export function binding(): NativeBinding {
+/**
+ * The addon with ONNX Runtime and ORT-GenAI loaded; throws RuntimeLoadError naming what is missing and where.
+ * The runtime is process-wide: `options` decide it on the first load only (a later, different choice fails).
+ */
+export function binding(options?: RuntimeOptions): NativeBinding {
   const b = loadAddon();
-  if (runtime) return b;
-  const libs = resolveRuntimeLibraries();
+  if (runtime && (!options?.python || options.python === runtimePython)) return b;
+  const libs = resolveRuntimeLibraries(process.env, options);
   try {
     b.loadRuntime(libs.ort, libs.genai);
   } catch (cause) {
     throw new RuntimeLoadError((cause as Error).message, { cause });
   }
-  runtime = libs;
+  const version = b.runtimeInfo().genaiVersion;
+  runtime = { ...libs, ...(version ? { genaiVersion: version } : {}) };
+  runtimePython = options?.python;
   return b;
 }
 
-/** Which runtime libraries this process uses (resolving them, without loading, if nothing is loaded yet). */
+/** Which runtime libraries this process uses, where they came from and their versions (resolving them, without loading, if nothing is loaded yet). */
 export function runtimeLibraries(): RuntimeLibraries {
   return runtime ?? resolveRuntimeLibraries();
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DisposedError, GenAIError, ValidationError } from '../errors.js';
 import { binding, type NativeModel } from '../native.js';
+import type { RuntimeOptions } from '../runtime.js';
 import { checkModelFolder, Config } from './config.js';
 import { runGeneration, streamGeneration, type GenerateOptions, type GenerateResult, type TextStream } from './generate.js';
 import { Tokenizer } from './tokenizer.js';
@@ -14,6 +15,12 @@ export interface ModelLoadOptions {
   threads?: number;
   /** Execution provider to use instead of the configured ones ('cpu' clears them; 'cuda', 'dml', ...). */
   provider?: string;
+  /**
+   * Where the runtime libraries come from, e.g. `{ python: '/venv/bin/python' }` for the official
+   * onnxruntime-genai wheel of a Python environment (like ORTGENAI_PYTHON). The runtime is process-wide: this
+   * applies to the first load; a later load that asks for another runtime fails with RuntimeLoadError.
+   */
+  runtime?: RuntimeOptions;
 }
 
 interface ConfigFacts {
@@ -64,7 +71,7 @@ export class Model {
       throw new ValidationError(`threads must be a positive integer, got ${options.threads}`);
     }
     if (!(dirOrConfig instanceof Config)) checkModelFolder(dirOrConfig);
-    const b = binding();
+    const b = binding(options.runtime);
     const dir = typeof dirOrConfig === 'string' ? dirOrConfig : dirOrConfig.path;
     const adjust = options.threads !== undefined || options.provider !== undefined;
     const config = typeof dirOrConfig === 'string' ? (adjust ? await Config.load(dir) : undefined) : dirOrConfig;
