@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveRuntimeLibraries } from '../src/runtime.js';
+import { runTypeScriptChild } from './helpers/child.js';
 import { fixtureModel } from './helpers/fixtures.js';
 
 const repo = path.resolve(import.meta.dirname, '..');
@@ -13,7 +14,8 @@ const libs = resolveRuntimeLibraries({});
 
 /** Loads a model in a fresh node process with `env` added; returns what it printed and how it exited. */
 function loadInChild(env: Record<string, string>) {
-  const script = `
+  return runTypeScriptChild(
+    `
     import { Model, RuntimeLoadError } from ${JSON.stringify(path.join(repo, 'src/index.ts'))};
     try {
       const m = await Model.load(${JSON.stringify(fixtureModel('tiny-random'))});
@@ -21,16 +23,9 @@ function loadInChild(env: Record<string, string>) {
     } catch (err) {
       console.log((err instanceof RuntimeLoadError ? 'RuntimeLoadError: ' : 'OTHER ' + err.name + ': ') + err.message);
     }
-  `;
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'ortgenai-runtime-')), 'child.mts');
-  writeFileSync(file, script);
-  const child = spawnSync(process.execPath, ['--import', 'tsx', file], {
-    cwd: repo,
-    env: { ...process.env, ORTGENAI_PYTHON: '', ORTGENAI_LIB_PATH: '', ORTGENAI_LIB_DIR: '', ORT_LIB_PATH: '', ORT_LIB_DIR: '', ...env },
-    encoding: 'utf8',
-    timeout: 60_000,
-  });
-  return { out: child.stdout.trim(), err: child.stderr, status: child.status, signal: child.signal };
+  `,
+    env,
+  );
 }
 
 describe('runtime library resolution', () => {
