@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Prints the directory holding ort_genai_c.h, for binding.gyp and CMakeLists.txt. The C headers are
+// Prints the directory holding ort_genai_c.h, for binding.gyp and test/native/binding.gyp. The C headers are
 // platform-independent; the asus4 package ships them only inside its iOS framework, so we read them from there
 // (resolved like any dependency, so it also works when this package is installed under another project).
 const path = require('node:path');
