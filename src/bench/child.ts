@@ -16,9 +16,9 @@ const loaders: Record<Exclude<RunnerName, 'native'>, () => Promise<{ load: LoadR
 // a missing one is named with the install command for the version we test against.
 const PEERS: Partial<Record<RunnerName, string>> = { 'ort-loop': 'onnxruntime-node', transformersjs: '@huggingface/transformers' };
 
-async function loadRunnerModule(name: Exclude<RunnerName, 'native'>): Promise<{ load: LoadRunner }> {
+async function loadRunner(name: Exclude<RunnerName, 'native'>, ...args: Parameters<LoadRunner>): ReturnType<LoadRunner> {
   try {
-    return await loaders[name]();
+    return await (await loaders[name]()).load(...args);
   } catch (err) {
     const peer = PEERS[name];
     if (!peer || (err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND' || !String(err).includes(`'${peer}'`)) throw err;
@@ -39,7 +39,7 @@ async function handle(request: Request): Promise<Reply | undefined> {
       if (spec.runner === 'native') throw new Error('the native runner is an executable, not a Node runner');
       const t0 = performance.now();
       const info = await readModelInfo(spec.model);
-      runner = await (await loadRunnerModule(spec.runner)).load(spec, info);
+      runner = await loadRunner(spec.runner, spec, info);
       return { type: 'loaded', loadMs: performance.now() - t0, baselineRssBytes, note: runner.note };
     }
     case 'run':
