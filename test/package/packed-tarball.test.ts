@@ -4,7 +4,7 @@
 // and load an MLflow model; its bench must fail loudly for runners it cannot run; and when the prebuilt addon is
 // missing, the command the load error suggests must rebuild it there.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -86,7 +86,10 @@ describe('the packed package, installed with --ignore-scripts and no compiler', 
   it('ships a prebuilt addon and nothing that builds what is not shipped', () => {
     expect(readdirSync(path.join(installed, 'prebuilds', 'linux-x64')).filter((f) => f.endsWith('.node'))).toHaveLength(1);
     expect(existsSync(path.join(installed, 'build'))).toBe(false); // nothing was compiled
-    expect(existsSync(path.join(installed, 'CMakeLists.txt'))).toBe(false);
+    // The published build file builds only published sources (the C++ reference programs stay in test/).
+    const sources = [...readFileSync(path.join(installed, 'binding.gyp'), 'utf8').matchAll(/"([\w/.-]+\.cc)"/g)].map((m) => m[1]);
+    expect(sources).toContain('native/addon.cc');
+    for (const source of sources) expect(existsSync(path.join(installed, source)), source).toBe(true);
     expect(existsSync(path.join(installed, 'test'))).toBe(false);
     for (const file of ['LICENSE', 'CHANGELOG.md', 'README.md']) expect(existsSync(path.join(installed, file)), file).toBe(true);
   });
