@@ -49,7 +49,7 @@ const generated = await model.generate('Hello', { maxTokens: 6, temperature: 0 }
 model.dispose();
 await ortgenai.saveModel(mlflowDir, { model: modelDir, task: 'llm/v1/chat', modelConfig: { max_tokens: 4, temperature: 0 } });
 const chat = await pyfunc.loadModel(mlflowDir);
-const reply = await chat.predict({ messages: [{ role: 'user', content: 'Hi' }] });
+const [reply] = await chat.predict([{ messages: [{ role: 'user', content: 'Hi' }] }]);
 await chat.dispose();
 console.log(JSON.stringify({ tokens: Array.from(generated.tokens), libraries: runtimeLibraries(), reply }));
 `;
