@@ -7,7 +7,6 @@ import { RunnerError } from '../../bench/runner-process.js';
 import { renderTable, renderTargets } from '../../bench/table.js';
 import { numberFlag, parseCommandArgs } from '../args.js';
 
-export const summary = 'measure tokens/s, TTFT and memory against a C++ loop and transformers.js';
 
 const HELP = `usage: ortgenai bench (-m <model folder> | --preset small|phi3-mini) [options]
 

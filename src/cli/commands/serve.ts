@@ -3,7 +3,6 @@ import { serve } from '../../server/serve.js';
 import { numberFlag, parseCommandArgs } from '../args.js';
 import type { ResponseEvent } from '../../server/server.js';
 
-export const summary = "serve an MLflow model: MLflow's scoring protocol plus an OpenAI-compatible API for chat models";
 
 const HELP = `usage: ortgenai serve -m <model uri> [options]
 

@@ -1,0 +1,46 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../helpers/fixtures.js';
+
+// The `ortgenai` command itself, as users run it: the built CLI in its own process.
+const CLI = path.join(repoRoot, 'dist', 'cli', 'index.js');
+const VERSION = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+function ortgenai(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('ortgenai', () => {
+  it('prints its version for --version, -v and version', () => {
+    for (const flag of ['--version', '-v', 'version']) expect(ortgenai(flag)).toEqual({ code: 0, stdout: `${VERSION}\n`, stderr: '' });
+  });
+
+  it('lists every command with a one-line description, and the exit codes', () => {
+    const help = ortgenai('help');
+    expect(help.code).toBe(0);
+    for (const name of ['make-model', 'generate', 'demo', 'bench', 'serve', 'pyfunc-worker']) {
+      expect(help.stdout).toMatch(new RegExp(`^  ${name} +\\S.{20,}$`, 'm'));
+    }
+    expect(help.stdout).toContain('Exit codes: 0 done, 1 the command failed');
+    expect(ortgenai('--help').stdout).toBe(help.stdout);
+    // With no command at all it is a usage error.
+    expect(ortgenai()).toMatchObject({ code: 1, stdout: help.stdout });
+  });
+
+  it("'help <command>' is '<command> --help'", () => {
+    const help = ortgenai('help', 'serve');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toBe(ortgenai('serve', '--help').stdout);
+    expect(help.stdout).toMatch(/^usage: ortgenai serve /);
+  });
+
+  it('names the command it thinks was meant, and exits 2', () => {
+    const r = ortgenai('genrate', '-m', 'x');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^ortgenai: unknown command 'genrate' \(did you mean 'generate'\?\)\n\nusage: ortgenai/);
+    expect(ortgenai('frobnicate').stderr).toMatch(/^ortgenai: unknown command 'frobnicate'\n/);
+  });
+});
