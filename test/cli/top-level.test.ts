@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot } from '../helpers/fixtures.js';
+import { fixtureModel, repoRoot } from '../helpers/fixtures.js';
 
 // The `ortgenai` command itself, as users run it: the built CLI in its own process.
 const CLI = path.join(repoRoot, 'dist', 'cli', 'index.js');
@@ -42,5 +42,29 @@ describe('ortgenai', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^ortgenai: unknown command 'genrate' \(did you mean 'generate'\?\)\n\nusage: ortgenai/);
     expect(ortgenai('frobnicate').stderr).toMatch(/^ortgenai: unknown command 'frobnicate'\n/);
+  });
+});
+
+describe('command flags', () => {
+  it('take negative numbers as values, so the API range check answers', () => {
+    const r = ortgenai('generate', '-m', fixtureModel('tiny-random'), '-p', 'hi', '--temperature', '-1');
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toContain('ambiguous');
+    expect(r.stderr).toMatch(/temperature: Too small: expected number to be >=0/);
+  });
+
+  it('name the flag that was probably meant', () => {
+    const r = ortgenai('generate', '-m', 'nowhere', '-p', 'hi', '--max-token', '3');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^ortgenai generate: Unknown option '--max-token' \(did you mean '--max-tokens'\?\)/);
+  });
+
+  it('-m/--model names the model on serve too; --model-uri, as in mlflow models serve, is the same', () => {
+    for (const flag of ['-m', '--model', '--model-uri']) {
+      const r = ortgenai('serve', flag, path.join(repoRoot, 'no-such-model'), '--port', '0');
+      expect(r.code, flag).toBe(1);
+      expect(r.stderr, flag).not.toContain('is required');
+      expect(r.stderr, flag).toContain('no-such-model');
+    }
   });
 });
