@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MLModel, pyfunc } from '../../src/mlflow/index.js';
 import { fixtureModel, repoRoot } from '../helpers/fixtures.js';
 
 // The `ortgenai` command itself, as users run it: the built CLI in its own process.
@@ -66,5 +68,32 @@ describe('command flags', () => {
       expect(r.stderr, flag).not.toContain('is required');
       expect(r.stderr, flag).toContain('no-such-model');
     }
+  });
+});
+
+describe('ortgenai save', () => {
+  it('packages an ORT-GenAI folder as an MLflow model that pyfunc loads, chat by default', async () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'ortgenai-save-')), 'chat');
+    expect(ortgenai('save', fixtureModel('tiny-random'), '--out', out)).toMatchObject({ code: 0 });
+    const chat = await MLModel.load(out);
+    expect(chat.metadata).toEqual({ task: 'llm/v1/chat' });
+    const plain = path.join(path.dirname(out), 'plain');
+    expect(ortgenai('save', fixtureModel('tiny-random'), '-o', plain, '--task', 'none', '--max-tokens', '3')).toMatchObject({ code: 0 });
+    const model = await pyfunc.loadModel(plain);
+    try {
+      const [text] = (await model.predict({ prompt: 'The the, and' })) as string[];
+      expect(model.modelConfig).toEqual({ max_tokens: 3 });
+      expect(typeof text).toBe('string');
+    } finally {
+      await model.dispose();
+    }
+  });
+
+  it('refuses what it cannot package, with the API\'s messages', () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'ortgenai-save-')), 'x');
+    expect(ortgenai('save', fixtureModel('tiny-random'), '-o', out, '--task', 'chat').stderr).toMatch(/--task must be one of llm\/v1\/chat, llm\/v1\/completions, none, got 'chat'/);
+    expect(ortgenai('save', '/nowhere', '-o', out)).toMatchObject({ code: 1, stderr: "ortgenai save: '/nowhere' is not an ORT-GenAI model folder: it has no genai_config.json\n" });
+    expect(ortgenai('save', fixtureModel('tiny-random'), '-o', out, '--max-tokens', '-3').stderr).toMatch(/max_tokens: Too small: expected number to be >=1/);
+    expect(ortgenai('save', '-o', out).stderr).toMatch(/the model folder and --out are required/);
   });
 });

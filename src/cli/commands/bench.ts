@@ -7,7 +7,6 @@ import { RunnerError } from '../../bench/runner-process.js';
 import { renderTable, renderTargets } from '../../bench/table.js';
 import { numberFlag, parseCommandArgs } from '../args.js';
 
-
 const HELP = `usage: ortgenai bench (-m <model folder> | --preset small|phi3-mini) [options]
 
 Runs each runner in its own process on the same model and prompt, side by side, and prints medians,

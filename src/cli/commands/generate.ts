@@ -4,7 +4,6 @@ import { Model } from '../../genai/model.js';
 import type { GenerateOptions } from '../../genai/generate.js';
 import { numberFlag, parseCommandArgs } from '../args.js';
 
-
 const HELP = `usage: ortgenai generate -m <model folder> -p <prompt> [options]
 
   -m, --model <dir>           ORT-GenAI model folder (genai_config.json, model, tokenizer)

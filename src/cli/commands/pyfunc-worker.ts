@@ -2,7 +2,6 @@ import { ValidationError } from '../../errors.js';
 import { replyStream, runPyfuncWorker } from '../../server/pyfunc-worker.js';
 import { numberFlag, parseCommandArgs } from '../args.js';
 
-
 const HELP = `usage: ortgenai pyfunc-worker -m <model uri> --reply-fd <fd> [--model-config <json>]
 
 Loads the model, then answers JSON-lines requests from stdin on file descriptor <fd> until stdin closes.

@@ -3,7 +3,6 @@ import { serve } from '../../server/serve.js';
 import { numberFlag, parseCommandArgs } from '../args.js';
 import type { ResponseEvent } from '../../server/server.js';
 
-
 const HELP = `usage: ortgenai serve -m <model uri> [options]
 
 Serves one MLflow model over HTTP, like 'mlflow models serve':
