@@ -18,7 +18,10 @@ export interface GenerateOptions {
   temperature?: number;
   topP?: number;
   topK?: number;
-  /** Sample instead of greedy search. Defaults to true when temperature, topP or topK is given. */
+  /**
+   * Sample instead of greedy search. Defaults to true when temperature (> 0), topP or topK is given; then
+   * top_k is 0 (the whole distribution) unless topK or searchOptions.top_k says otherwise.
+   */
   doSample?: boolean;
   seed?: number;
   repetitionPenalty?: number;
@@ -92,6 +95,9 @@ function searchOptionsFor(o: Parsed, promptTokens: number, contextLength: number
   if (o.repetitionPenalty !== undefined) s.repetition_penalty = o.repetitionPenalty;
   // temperature 0 is the usual way to ask for greedy decoding.
   s.do_sample = o.doSample ?? (s.do_sample || (sampling && o.temperature !== 0));
+  // Named sampling options sample from the whole distribution unless they narrow it themselves: model
+  // configs (Phi-3's among them) ship top_k 1, which would make any temperature greedy.
+  if (s.do_sample && sampling && o.topK === undefined && o.searchOptions.top_k === undefined) s.top_k = 0;
   if (o.maxTokens !== undefined || s.max_length === undefined) {
     s.max_length = promptTokens + (o.maxTokens ?? DEFAULT_MAX_TOKENS);
   }

@@ -13,12 +13,14 @@ import type {
   TextCompletionChunk,
   Usage,
 } from './schemas.js';
+import { samplingOptions } from './sampling.js';
 
 /**
  * OpenAI chat/completions responses produced with an ORT-GenAI model. Precedence of settings, as in
  * MLflow's transformers flavor: request fields > the model config > ORT-GenAI's defaults
- * (genai_config.json search options). `n` choices are generated one after another from the same prompt;
- * with a `seed`, choice i uses `seed + i`, so choices differ yet replay exactly.
+ * (genai_config.json search options); sampling fields mean what OpenAI clients mean (sampling.ts). `n`
+ * choices are generated one after another from the same prompt; with a `seed`, choice i uses `seed + i`,
+ * so choices differ yet replay exactly.
  */
 
 type Request = ChatCompletionRequest | CompletionRequest;
@@ -43,20 +45,13 @@ function guidance(format: ResponseFormat | null | undefined): GenerateOptions['g
   return { type: 'json_schema', data: JSON.stringify(data) };
 }
 
-/** The generate options for one request; `stop` and every sampling field follow request > config. */
+/** The generate options for one request: sampling as {@link samplingOptions}, the rest request > config. */
 export function generateOptions(request: Partial<Request>, config: GenerationConfig, signal?: AbortSignal): GenerateOptions {
-  const pick = <K extends keyof GenerationConfig & keyof Request>(key: K) => request[key] ?? config[key] ?? undefined;
-  const temperature = pick('temperature');
-  const stop = pick('stop');
+  const stop = request.stop ?? config.stop ?? undefined;
   const options: GenerateOptions = {
     maxTokens: request.max_completion_tokens ?? request.max_tokens ?? config.max_tokens ?? config.max_new_tokens ?? undefined,
-    temperature,
-    topP: pick('top_p'),
-    topK: pick('top_k'),
-    seed: pick('seed'),
+    ...samplingOptions(request, config),
     repetitionPenalty: config.repetition_penalty ?? undefined,
-    // Sampling is what a temperature asks for; 0 means greedy, as with OpenAI.
-    doSample: config.do_sample ?? (temperature == null ? undefined : temperature > 0),
     stop: stop == null ? undefined : typeof stop === 'string' ? [stop] : stop,
     guidance: guidance(request.response_format),
     signal,
