@@ -4,7 +4,7 @@
  * (native/token_loop.cc) and hands text to JS in batches, so the per-token cost in JS is near zero.
  */
 import { z } from 'zod';
-import { DisposedError, ValidationError } from '../errors.js';
+import { DisposedError, GenAIError, GuidanceError, ValidationError } from '../errors.js';
 import { binding, type NativeEngine, type NativeGeneratorParams } from '../native.js';
 import { Adapters } from './adapters.js';
 import { startSoon } from './engine-batching.js';
@@ -129,6 +129,18 @@ function promptTokens(model: Model, input: string | number[] | Int32Array): Int3
   return tokens;
 }
 
+/** A Generator; a grammar ORT-GenAI cannot build ("Error creating grammar: ...") is the caller's GuidanceError. */
+async function createGenerator(model: Model, params: NativeGeneratorParams, guidance: GenerateOptions['guidance']) {
+  try {
+    return await binding().Generator.create(model.native, params);
+  } catch (err) {
+    if (guidance && err instanceof GenAIError && /grammar/i.test(err.message)) {
+      throw new GuidanceError(`invalid ${guidance.type} guidance: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
 /**
  * Runs one generation; `onText` receives text as it becomes final. Resolves (never rejects) on abort, with the
  * text produced so far.
@@ -155,7 +167,7 @@ export async function runGeneration(
     applySearchOptions(params, search);
     if (o.guidance) params.setGuidance(o.guidance.type, o.guidance.data);
     // Each generation gets its own Generator, or a request scheduled by the Engine: both run and stop alike.
-    const generator = engine ? undefined : await b.Generator.create(model.native, params);
+    const generator = engine ? undefined : await createGenerator(model, params, o.guidance);
     const gen = generator ?? engine!.createRequest(params);
     try {
       if (o.adapter) generator!.setActiveAdapter(o.adapter.adapters.native, o.adapter.name);

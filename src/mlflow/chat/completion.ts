@@ -137,8 +137,16 @@ async function* streamChoices(ctx: CompletionContext, prompt: string, request: P
   try {
     for (let index = 0; index < choiceCount(request, ctx.config); index++) {
       const stream = ctx.model.stream(prompt, withSeed(options, index));
-      yield { kind: 'start', index };
-      for await (const text of stream) if (text !== '') yield { kind: 'text', index, text };
+      const texts = stream[Symbol.asyncIterator]();
+      try {
+        // The first text (or the end) comes once the generation really runs, so a request the model
+        // refuses (prompt beyond the context, a grammar it cannot build) fails before the first event.
+        let next = await texts.next();
+        yield { kind: 'start', index };
+        for (; !next.done; next = await texts.next()) if (next.value !== '') yield { kind: 'text', index, text: next.value };
+      } finally {
+        await texts.return?.();
+      }
       const result = await stream.result;
       promptTokens = result.promptTokens;
       completionTokens += result.completionTokens;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LONE_SURROGATE_MESSAGE, loneSurrogatePath } from './well-formed.js';
 
 /**
  * OpenAI-compatible request bodies for the `llm/v1/chat` and `llm/v1/completions` tasks, validated at the
@@ -76,16 +77,26 @@ const requestFields = {
   logprobs: z.literal(false).nullish(),
 };
 
-export const chatCompletionRequestSchema = z.object({
-  ...requestFields,
-  messages: z.array(chatMessageSchema).min(1),
-  tools: z.array(z.record(z.string(), z.unknown())).nullish(),
-});
+/** Every string of a request reaches native code as UTF-8 (chat template, tokenizer, grammar). */
+function wellFormed(request: object, ctx: z.RefinementCtx): void {
+  const path = loneSurrogatePath(request);
+  if (path !== undefined) ctx.addIssue({ code: 'custom', path: path.split('.'), message: LONE_SURROGATE_MESSAGE });
+}
 
-export const completionRequestSchema = z.object({
-  ...requestFields,
-  prompt: z.string(),
-});
+export const chatCompletionRequestSchema = z
+  .object({
+    ...requestFields,
+    messages: z.array(chatMessageSchema).min(1),
+    tools: z.array(z.record(z.string(), z.unknown())).nullish(),
+  })
+  .superRefine(wellFormed);
+
+export const completionRequestSchema = z
+  .object({
+    ...requestFields,
+    prompt: z.string(),
+  })
+  .superRefine(wellFormed);
 
 /**
  * The `modelConfig` of an ORT-GenAI model: defaults for every request. Besides the request fields it takes

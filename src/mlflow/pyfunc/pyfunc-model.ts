@@ -14,6 +14,11 @@ export interface PredictOptions {
    * (`stop: "x"`). Default true.
    */
   enforceSignature?: boolean;
+  /**
+   * The request came from an OpenAI route: implementations apply OpenAI's rules where they are stricter
+   * than MLflow's (the chat flavor refuses unknown roles and a max_tokens beyond the context).
+   */
+  openai?: boolean;
 }
 
 /** What a loader returns (MLflow's `_model_impl`). */

@@ -4,6 +4,7 @@ import { pyStr } from '../../mlflow/signature/python.js';
 import { PayloadTooLargeError, readBody } from '../body.js';
 import type { ServingCore } from '../core.js';
 import type { Exchange } from '../exchange.js';
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../json-depth.js';
 import { ServerBusyError } from '../limiter.js';
 import { checkContentType, CONTENT_TYPE_JSON } from './content-type.js';
 import { frameFromCsv } from './csv.js';
@@ -46,6 +47,7 @@ function parseInvocation(core: ServingCore, mime: string, body: Buffer): Invocat
     throw invalidInput('The request body is not valid UTF-8.');
   }
   const signature = core.model.metadata.signature;
+  if (mime === CONTENT_TYPE_JSON && jsonTooDeep(text)) throw invalidInput(`The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels.`);
   if (mime === CONTENT_TYPE_JSON) return parseJsonInvocation(text, signature);
   // CSV carries no params (MLflow passes None).
   return { data: toModelInput(frameFromCsv(text, signature?.inputs), signature?.inputs), params: undefined, unified: false };
