@@ -95,6 +95,7 @@ export class ModelServer extends EventEmitter {
   readonly #ownsModel: boolean;
   readonly #inflight = new Set<{ ex: Exchange; done: Promise<void> }>();
   #closing: Promise<void> | undefined;
+  #endGrace: (() => void) | undefined;
 
   constructor(model: PyFuncModel, options: ServerOptions = {}, ownsModel = false) {
     super();
@@ -218,10 +219,17 @@ export class ModelServer extends EventEmitter {
   /**
    * Graceful shutdown: stop accepting connections, let in-flight requests finish for `timeout` seconds,
    * abort the rest (their predictions get the abort signal), wait for predictions to settle, close all
-   * connections, and dispose the model if the server owns it (`serve()`). Idempotent.
+   * connections, and dispose the model if the server owns it (`serve()`). Idempotent; a later call with a
+   * shorter `timeout` shortens the grace period (in-flight generations are still stopped before disposal).
    */
   close(options: CloseOptions = {}): Promise<void> {
-    this.#closing ??= this.#shutdown(options.timeout ?? this.options.shutdownTimeout);
+    const timeout = options.timeout ?? this.options.shutdownTimeout;
+    if (this.#closing) {
+      // A later call with a shorter grace period (a second SIGTERM) cuts the running one short.
+      setTimeout(() => this.#endGrace?.(), timeout * 1000).unref();
+      return this.#closing;
+    }
+    this.#closing = this.#shutdown(timeout);
     return this.#closing;
   }
 
@@ -230,7 +238,8 @@ export class ModelServer extends EventEmitter {
     this.http.closeIdleConnections();
     const settled = (promises: Iterable<Promise<unknown>>, seconds: number) =>
       Promise.race([Promise.allSettled([...promises]), new Promise((resolve) => setTimeout(resolve, seconds * 1000).unref())]);
-    await settled([...this.#inflight].map((f) => f.done), timeout);
+    const graceEnded = new Promise((resolve) => (this.#endGrace = () => resolve(undefined)));
+    await Promise.race([settled([...this.#inflight].map((f) => f.done), timeout), graceEnded]);
     for (const { ex } of this.#inflight) ex.abort('shutdown');
     await settled([...this.#inflight].map((f) => f.done), 5);
     // Native generations stop at the next token once aborted; give them a moment before the model goes.

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ColSpec, DataType, ModelSignature, pyfunc, Schema } from '../../src/mlflow/index.js';
-import { repoRoot } from '../helpers/fixtures.js';
+import { ColSpec, DataType, ModelSignature, ortgenai, pyfunc, Schema } from '../../src/mlflow/index.js';
+import { fixtureModel, repoRoot } from '../helpers/fixtures.js';
 
 // `ortgenai serve` as users run it: the built CLI (dist/, built by `npm test`'s pretest) in its own process.
 
@@ -58,6 +58,33 @@ describe('ortgenai serve', () => {
     expect(stderr).toContain('POST /invocations 200');
     expect(stderr).toContain('SIGTERM, shutting down');
     expect(stdout).toContain('ortgenai serve: stopped');
+  });
+
+  it('a second SIGTERM stops running generations before it exits, so ONNX Runtime does not crash', async () => {
+    const chatDir = path.join(root, 'chat');
+    await ortgenai.saveModel(chatDir, { model: fixtureModel('tiny-random'), task: 'llm/v1/chat' });
+    const child = spawn(process.execPath, [CLI, 'serve', '-m', chatDir, '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const exited = once(child, 'exit');
+    await expect.poll(() => /at (http:\/\/\S+)/.exec(stdout)?.[1] ?? (child.exitCode !== null ? `exited: ${stderr}` : undefined), { timeout: 60_000 }).toMatch(/^http:/);
+    const url = /at (http:\/\/\S+)/.exec(stdout)![1];
+    const request = { messages: [{ role: 'user', content: 'hi' }], max_tokens: 500, temperature: 1, stream: true };
+    const streams = await Promise.all(
+      [1, 2, 3].map(() => fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(request) })),
+    );
+    const readers = streams.map((res) => res.body!.getReader());
+    await Promise.all(readers.map((r) => r.read())); // every generation is running
+    child.kill('SIGTERM');
+    await expect.poll(() => stderr).toContain('SIGTERM, shutting down');
+    child.kill('SIGTERM');
+    const [code, signal] = await exited;
+    expect({ code, signal }).toEqual({ code: 130, signal: null });
+    expect(stderr).toContain('SIGTERM again, stopping generations');
+    expect(stderr).not.toMatch(/onnxruntime|\[E:|Segmentation|terminate called/i);
+    await Promise.all(readers.map((r) => r.cancel().catch(() => undefined)));
   });
 
   it('refuses bad flags with the usage text', async () => {
