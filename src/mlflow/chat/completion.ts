@@ -5,6 +5,7 @@ import type {
   ChatCompletion,
   ChatCompletionChunk,
   ChatCompletionRequest,
+  ChatFinishReason,
   CompletionRequest,
   FinishReason,
   GenerationConfig,
@@ -14,6 +15,8 @@ import type {
   Usage,
 } from './schemas.js';
 import { samplingOptions } from './sampling.js';
+import { parseToolCalls, ToolCallStream } from './tool-calls.js';
+import { toolGuidance, wantsToolCalls } from './tool-guidance.js';
 
 /**
  * OpenAI chat/completions responses produced with an ORT-GenAI model. Precedence of settings, as in
@@ -53,7 +56,7 @@ export function generateOptions(request: Partial<Request>, config: GenerationCon
     ...samplingOptions(request, config),
     repetitionPenalty: config.repetition_penalty ?? undefined,
     stop: stop == null ? undefined : typeof stop === 'string' ? [stop] : stop,
-    guidance: guidance(request.response_format),
+    guidance: ('messages' in request && request.messages ? toolGuidance(request as ChatCompletionRequest) : undefined) ?? guidance(request.response_format),
     signal,
   };
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as GenerateOptions;
@@ -72,12 +75,48 @@ function finishReason(result: GenerateResult, signal?: AbortSignal): FinishReaso
   return result.finishReason;
 }
 
-/** The chat template of the model's tokenizer, with the assistant turn opened. */
+/**
+ * The chat template of the model's tokenizer, with the assistant turn opened. Tools go to the library's
+ * `tools` argument and, as a JSON string, to the system message's `tools` field (where Phi-4-mini's
+ * template reads them). Messages keep `tool_calls` / `tool_call_id` / `name` for templates that use them;
+ * an assistant message with only tool calls gets them as its content in the Phi format, so templates that
+ * print only content still show the model its own calls.
+ */
 export function chatPrompt(model: Model, request: ChatCompletionRequest): string {
-  const messages = request.messages.map((m) => ({ role: m.role, content: m.content ?? '' }));
   const tools = request.tools?.length ? JSON.stringify(request.tools) : undefined;
+  const messages = request.messages.map((m) => {
+    const calls = m.tool_calls?.map((c) => ({ name: c.function.name, arguments: parseArguments(c.function.arguments) }));
+    const content = m.content ?? (calls?.length ? `<|tool_call|>${JSON.stringify(calls)}<|/tool_call|>` : '');
+    return {
+      role: m.role,
+      content,
+      ...(m.name != null ? { name: m.name } : {}),
+      ...(m.tool_calls != null ? { tool_calls: m.tool_calls } : {}),
+      ...(m.tool_call_id != null ? { tool_call_id: m.tool_call_id } : {}),
+      ...(tools && m.role === 'system' ? { tools } : {}),
+    };
+  });
   return model.tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true, ...(tools ? { tools } : {}) });
 }
+
+function parseArguments(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A chat choice's message: tool calls read from the text when the request has tools. */
+function chatChoice(request: ChatCompletionRequest, result: GenerateResult, index: number, signal?: AbortSignal): ChatCompletion['choices'][0] {
+  const reason = finishReason(result, signal);
+  if (!wantsToolCalls(request)) return { index, message: { role: 'assistant', content: result.text }, finish_reason: reason };
+  const { content, toolCalls } = parseToolCalls(result.text, toolNames(request));
+  if (toolCalls.length === 0) return { index, message: { role: 'assistant', content: result.text }, finish_reason: reason };
+  return { index, message: { role: 'assistant', content, tool_calls: toolCalls }, finish_reason: 'tool_calls' };
+}
+
+const toolNames = (request: ChatCompletionRequest) => (request.tools ?? []).map((t) => t.function.name);
 
 async function generateChoices(ctx: CompletionContext, prompt: string, request: Partial<Request>) {
   const options = generateOptions(request, ctx.config, ctx.signal);
@@ -99,11 +138,7 @@ export async function createChatCompletion(ctx: CompletionContext, request: Chat
   return {
     ...header('chatcmpl', ctx.modelName),
     object: 'chat.completion',
-    choices: results.map((r, index) => ({
-      index,
-      message: { role: 'assistant', content: r.text },
-      finish_reason: finishReason(r, ctx.signal),
-    })),
+    choices: results.map((r, index) => chatChoice(request, r, index, ctx.signal)),
     usage,
   };
 }
@@ -165,14 +200,33 @@ async function* streamChoices(ctx: CompletionContext, prompt: string, request: P
  */
 export async function* streamChatCompletion(ctx: CompletionContext, request: ChatCompletionRequest): AsyncGenerator<ChatCompletionChunk> {
   const base = { ...header('chatcmpl', ctx.modelName), object: 'chat.completion.chunk' as const };
+  const chunk = (index: number, delta: ChatCompletionChunk['choices'][0]['delta'], finish: ChatFinishReason | null = null): ChatCompletionChunk => ({
+    ...base,
+    choices: [{ index, delta, finish_reason: finish }],
+  });
+  let tools: ToolCallStream | undefined;
   for await (const event of streamChoices(ctx, chatPrompt(ctx.model, request), request)) {
-    if (event.kind === 'usage') {
-      if (request.stream_options?.include_usage) yield { ...base, choices: [], usage: event.usage };
-      continue;
+    switch (event.kind) {
+      case 'usage':
+        if (request.stream_options?.include_usage) yield { ...base, choices: [], usage: event.usage };
+        break;
+      case 'start':
+        tools = wantsToolCalls(request) ? new ToolCallStream(toolNames(request)) : undefined;
+        yield chunk(event.index, { role: 'assistant', content: '' });
+        break;
+      case 'text': {
+        const text = tools ? tools.push(event.text) : event.text;
+        if (text !== '') yield chunk(event.index, { content: text });
+        break;
+      }
+      case 'finish': {
+        const held = tools?.end();
+        if (held?.content) yield chunk(event.index, { content: held.content });
+        // Each call in one delta (id, name and the whole arguments): the openai client accumulates it alike.
+        for (const [i, call] of (held?.toolCalls ?? []).entries()) yield chunk(event.index, { tool_calls: [{ index: i, ...call }] });
+        yield chunk(event.index, {}, held?.toolCalls.length ? 'tool_calls' : event.reason);
+      }
     }
-    const [delta, finish]: [ChatCompletionChunk['choices'][0]['delta'], FinishReason | null] =
-      event.kind === 'start' ? [{ role: 'assistant', content: '' }, null] : event.kind === 'text' ? [{ content: event.text }, null] : [{}, event.reason];
-    yield { ...base, choices: [{ index: event.index, delta, finish_reason: finish }] };
   }
 }
 

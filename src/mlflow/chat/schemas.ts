@@ -83,13 +83,44 @@ function wellFormed(request: object, ctx: z.RefinementCtx): void {
   if (path !== undefined) ctx.addIssue({ code: 'custom', path: path.split('.'), message: LONE_SURROGATE_MESSAGE });
 }
 
+/** An OpenAI function tool; `parameters` is a JSON schema of the arguments. */
+export const toolSchema = z.object({
+  type: z.literal('function'),
+  function: z.object({
+    name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, underscores or dashes'),
+    description: z.string().nullish(),
+    parameters: z.record(z.string(), z.unknown()).nullish(),
+    strict: z.boolean().nullish(),
+  }),
+});
+
+export const toolChoiceSchema = z.union([
+  z.enum(['none', 'auto', 'required']),
+  z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }),
+]);
+
 export const chatCompletionRequestSchema = z
   .object({
     ...requestFields,
     messages: z.array(chatMessageSchema).min(1),
-    tools: z.array(z.record(z.string(), z.unknown())).nullish(),
+    tools: z.array(toolSchema).nullish(),
+    tool_choice: toolChoiceSchema.nullish(),
+    parallel_tool_calls: z.boolean().nullish(),
   })
-  .superRefine(wellFormed);
+  .superRefine(wellFormed)
+  .superRefine((request, ctx) => {
+    const names = (request.tools ?? []).map((t) => t.function.name);
+    const choice = request.tool_choice;
+    if (choice != null && choice !== 'none' && names.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['tool_choice'], message: 'is only allowed when tools are given' });
+    } else if (typeof choice === 'object' && choice !== null && !names.includes(choice.function.name)) {
+      ctx.addIssue({ code: 'custom', path: ['tool_choice', 'function', 'name'], message: `'${choice.function.name}' is not one of the tools (${names.join(', ')})` });
+    }
+    const forced = choice === 'required' || (typeof choice === 'object' && choice !== null);
+    if (forced && request.response_format && request.response_format.type !== 'text') {
+      ctx.addIssue({ code: 'custom', path: ['response_format'], message: "cannot be combined with tool_choice 'required' or a named function: both constrain the output" });
+    }
+  });
 
 export const completionRequestSchema = z
   .object({
@@ -114,10 +145,24 @@ export type ChatMessage = z.output<typeof chatMessageSchema>;
 export type ChatCompletionRequest = z.output<typeof chatCompletionRequestSchema>;
 export type CompletionRequest = z.output<typeof completionRequestSchema>;
 export type ResponseFormat = z.output<typeof responseFormatSchema>;
+export type Tool = z.output<typeof toolSchema>;
+export type ToolChoice = z.output<typeof toolChoiceSchema>;
 export type GenerationConfig = z.output<typeof generationConfigSchema>;
 export type ChatCompletionRequestInput = z.input<typeof chatCompletionRequestSchema>;
 
 export type FinishReason = 'stop' | 'length';
+export type ChatFinishReason = FinishReason | 'tool_calls';
+
+export interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+/** A tool call in a stream chunk: complete here, so `id`, `type` and `function.name` always come along. */
+export interface ToolCallDelta extends ToolCall {
+  index: number;
+}
 
 export interface Usage {
   prompt_tokens: number;
@@ -130,7 +175,7 @@ export interface ChatCompletion {
   object: 'chat.completion';
   created: number;
   model: string;
-  choices: { index: number; message: { role: 'assistant'; content: string }; finish_reason: FinishReason }[];
+  choices: { index: number; message: { role: 'assistant'; content: string | null; tool_calls?: ToolCall[] }; finish_reason: ChatFinishReason }[];
   usage: Usage;
 }
 
@@ -139,7 +184,7 @@ export interface ChatCompletionChunk {
   object: 'chat.completion.chunk';
   created: number;
   model: string;
-  choices: { index: number; delta: { role?: 'assistant'; content?: string }; finish_reason: FinishReason | null }[];
+  choices: { index: number; delta: { role?: 'assistant'; content?: string; tool_calls?: ToolCallDelta[] }; finish_reason: ChatFinishReason | null }[];
   usage?: Usage | null;
 }
 
