@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { DisposedError, GenAIError, GuidanceError, ValidationError } from '../errors.js';
-import { binding, type NativeEngine, type NativeGeneratorParams } from '../native.js';
+import { binding, type ChunkCallback, type NativeEngine, type NativeGeneratorParams, type NativeLogprobs } from '../native.js';
 import { Adapters } from './adapters.js';
 import { startSoon } from './engine-batching.js';
 import type { Model } from './model.js';
@@ -33,6 +33,20 @@ export interface GenerateOptions {
   searchOptions?: SearchOptions;
   /** A LoRA adapter loaded in `adapters` to run this generation with (not with the Engine). */
   adapter?: { adapters: Adapters; name: string };
+  /**
+   * Collect each new token's log-probability and those of its `logprobs` most likely alternatives (0-20), from
+   * the model's logits before sampling (the result's `logprobs`). Not with beam search or the Engine.
+   */
+  logprobs?: number;
+}
+
+/** One generated token's log-probability (natural log) and its most likely alternatives. */
+export interface TokenLogprob {
+  token: number;
+  /** The token's text as the stream decoded it ('' when it ends inside a multi-byte character). */
+  text: string;
+  logprob: number;
+  top: { token: number; logprob: number }[];
 }
 
 export type FinishReason = 'stop' | 'length' | 'abort';
@@ -44,6 +58,8 @@ export interface GenerateResult {
   promptTokens: number;
   completionTokens: number;
   finishReason: FinishReason;
+  /** With the `logprobs` option: one entry per token of `tokens`. */
+  logprobs?: TokenLogprob[];
 }
 
 export const DEFAULT_MAX_TOKENS = 256;
@@ -70,6 +86,7 @@ const generateOptionsSchema = z.object({
     })
     .strict()
     .optional(),
+  logprobs: z.number().int().min(0).max(20).optional(),
 });
 
 const GENERATE_OPTION_NAMES = Object.keys(generateOptionsSchema.shape);
@@ -141,6 +158,12 @@ async function createGenerator(model: Model, params: NativeGeneratorParams, guid
   }
 }
 
+function tokenLogprob(token: number, text: string, lp: NativeLogprobs, i: number): TokenLogprob {
+  const k = lp.topIds.length / lp.logprobs.length;
+  const top = Array.from({ length: k }, (_, j) => ({ token: lp.topIds[i * k + j], logprob: lp.topLogprobs[i * k + j] }));
+  return { token, text, logprob: lp.logprobs[i], top };
+}
+
 /**
  * Runs one generation; `onText` receives text as it becomes final. Resolves (never rejects) on abort, with the
  * text produced so far.
@@ -151,6 +174,7 @@ export async function runGeneration(
   options: GenerateOptions | undefined,
   onText?: (text: string) => void,
   engine?: NativeEngine,
+  collected?: TokenLogprob[],
 ): Promise<GenerateResult> {
   const o = parseGenerateOptions(options);
   const prompt = promptTokens(model, input);
@@ -161,6 +185,7 @@ export async function runGeneration(
   if (engine && o.guidance) throw new ValidationError('the Engine does not support guidance; use model.generate()');
   // Its requests have no SetActiveAdapter in the C API either.
   if (engine && o.adapter) throw new ValidationError('the Engine does not support LoRA adapters; use model.generate()');
+  if (o.logprobs !== undefined && (engine || beams)) throw new ValidationError('logprobs are computed for greedy or sampled search with model.generate()/stream(), not with beam search or the Engine');
   const b = binding();
   const params = b.GeneratorParams.create(model.native);
   try {
@@ -172,6 +197,7 @@ export async function runGeneration(
     try {
       if (o.adapter) generator!.setActiveAdapter(o.adapter.adapters.native, o.adapter.name);
       const tokens: number[] = [];
+      const logprobs = o.logprobs === undefined ? undefined : (collected ?? []);
       let text = '';
       let finish: FinishReason | undefined;
       if (o.signal?.aborted) finish = 'abort';
@@ -190,19 +216,25 @@ export async function runGeneration(
       try {
         if (!finish) {
           // Beam search only knows its winner at the end: collect ids, decode once.
-          const running = gen.run(prompt, beams ? null : model.tokenizer.native, (ids, chunk, ends) => {
+          const onChunk: ChunkCallback = (ids, chunk, ends, lp) => {
             // One token at a time, so a stop string cuts the tokens exactly where it cuts the text.
             for (let i = 0, start = 0; i < ids.length && !finish && !beams; start = ends[i++]) {
-              const { emit: safe, hit } = stops.push(chunk.slice(start, ends[i]));
+              const piece = chunk.slice(start, ends[i]);
+              const { emit: safe, hit } = stops.push(piece);
+              if (!hit) {
+                tokens.push(ids[i]);
+                if (lp && logprobs) logprobs.push(tokenLogprob(ids[i], piece, lp, i));
+              }
               emit(safe);
               if (hit) {
                 finish = 'stop';
                 gen.stop();
-              } else {
-                tokens.push(ids[i]);
               }
             }
-          });
+          };
+          const running = generator
+            ? generator.run(prompt, beams ? null : model.tokenizer.native, onChunk, o.logprobs ?? null)
+            : gen.run(prompt, model.tokenizer.native, onChunk);
           if (engine) startSoon(engine);
           const outcome = await running;
           // Stopped by nobody here: the Engine was disposed with this request in flight.
@@ -220,6 +252,7 @@ export async function runGeneration(
       const eos = model.tokenizer.eosTokenIds;
       const endedOnEos = tokens.length > 0 && eos.includes(tokens[tokens.length - 1]);
       if (endedOnEos) tokens.pop();
+      if (endedOnEos && logprobs?.length === tokens.length + 1) logprobs.pop();
       if (!finish) {
         emit(stops.flush());
         finish = endedOnEos ? 'stop' : 'length';
@@ -230,6 +263,7 @@ export async function runGeneration(
         promptTokens: prompt.length,
         completionTokens: tokens.length,
         finishReason: finish,
+        ...(logprobs ? { logprobs } : {}),
       };
     } finally {
       gen.dispose();
@@ -239,7 +273,8 @@ export async function runGeneration(
   }
 }
 
-export type TextStream = AsyncIterable<string> & { result: Promise<GenerateResult> };
+/** `logprobs` (with that option) fills up as tokens arrive: entries for the text read so far are there. */
+export type TextStream = AsyncIterable<string> & { result: Promise<GenerateResult>; logprobs?: TokenLogprob[] };
 
 /**
  * Streams text chunks. Generation starts at once; chunks wait in a queue until read. Leaving the loop early
@@ -261,6 +296,7 @@ export function streamGeneration(
     wake?.();
     wake = undefined;
   };
+  const logprobs: TokenLogprob[] | undefined = options?.logprobs === undefined ? undefined : [];
   const result = runGeneration(
     model,
     input,
@@ -270,6 +306,7 @@ export function streamGeneration(
       notify();
     },
     engine,
+    logprobs,
   );
   result.then(
     () => {
@@ -284,6 +321,7 @@ export function streamGeneration(
   );
   return {
     result,
+    ...(logprobs ? { logprobs } : {}),
     async *[Symbol.asyncIterator]() {
       try {
         for (;;) {
