@@ -3,7 +3,7 @@
  * then answers one request at a time, so the parent can interleave the runners' generations round by round:
  * load on this shared 2-core machine drifts, and interleaving spreads the drift evenly over all runners.
  */
-export const RUNNERS = ['native', 'stepwise', 'generate', 'transformersjs', 'ort-loop'] as const;
+export const RUNNERS = ['native', 'stepwise', 'generate', 'generate-logprobs', 'transformersjs', 'ort-loop'] as const;
 export type RunnerName = (typeof RUNNERS)[number];
 
 /**

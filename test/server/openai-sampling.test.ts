@@ -4,9 +4,9 @@ import path from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model } from '../../src/genai/index.js';
-import { ortgenai, pyfunc, type TextCompletion } from '../../src/mlflow/index.js';
-import { createServer, type ModelServer } from '../../src/server/index.js';
+import type { TextCompletion } from '../../src/mlflow/index.js';
 import { fixtureModel } from '../helpers/fixtures.js';
+import { serveModel, type Served } from '../helpers/serving.js';
 
 // Sampling as OpenAI clients mean it, on tiny-random (random weights: a near-flat next-token distribution,
 // so any two samples of 12 tokens differ), whose genai_config.json says do_sample false, top_k 1 like
@@ -16,16 +16,10 @@ const messages = [{ role: 'user' as const, content: 'Say something' }];
 const MAX = 12;
 
 let root: string;
-let chatModel: pyfunc.PyFuncModel;
-let completionsModel: pyfunc.PyFuncModel;
-let chatServer: ModelServer;
-let completionsServer: ModelServer;
+let chatServed: Served;
+let completionsServed: Served;
 let chat: OpenAI;
 let reference: Model;
-
-function client(server: ModelServer): OpenAI {
-  return new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'not-checked', maxRetries: 0 });
-}
 
 async function say(request: Omit<OpenAI.ChatCompletionCreateParamsNonStreaming, 'model' | 'messages'>): Promise<string[]> {
   const answer = await chat.chat.completions.create({ model: 'tiny-random', messages, max_tokens: MAX, ...request });
@@ -39,24 +33,15 @@ async function greedy(prompt: string): Promise<string> {
 
 beforeAll(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'ortgenai-sampling-'));
-  const config = { max_tokens: MAX };
-  await ortgenai.saveModel(path.join(root, 'chat'), { model: fixtureModel('tiny-random'), task: 'llm/v1/chat', modelConfig: config });
-  await ortgenai.saveModel(path.join(root, 'completions'), { model: fixtureModel('tiny-random'), task: 'llm/v1/completions', modelConfig: config });
-  chatModel = await pyfunc.loadModel(path.join(root, 'chat'));
-  completionsModel = await pyfunc.loadModel(path.join(root, 'completions'));
-  chatServer = createServer(chatModel);
-  completionsServer = createServer(completionsModel);
-  await chatServer.listen(0);
-  await completionsServer.listen(0);
-  chat = client(chatServer);
+  chatServed = await serveModel(root, 'chat', fixtureModel('tiny-random'), 'llm/v1/chat', { max_tokens: MAX });
+  completionsServed = await serveModel(root, 'completions', fixtureModel('tiny-random'), 'llm/v1/completions', { max_tokens: MAX });
+  chat = chatServed.client;
   reference = await Model.load(fixtureModel('tiny-random'));
 });
 
 afterAll(async () => {
-  await chatServer?.close();
-  await completionsServer?.close();
-  await chatModel?.dispose();
-  await completionsModel?.dispose();
+  await chatServed?.close();
+  await completionsServed?.close();
   reference?.dispose();
   await rm(root, { recursive: true, force: true });
 });
@@ -109,7 +94,7 @@ describe('sampling on /v1/chat/completions', () => {
 
 describe('sampling on /v1/completions and /invocations', () => {
   it('/v1/completions: n: 4 at temperature 1 gives distinct texts; temperature 0 is greedy', async () => {
-    const completions = client(completionsServer);
+    const completions = completionsServed.client;
     const sampled = await completions.completions.create({ model: 'tiny-random', prompt: 'The the, and', max_tokens: MAX, temperature: 1, n: 4 });
     expect(new Set(sampled.choices.map((c) => c.text)).size).toBe(4);
     const zero = await completions.completions.create({ model: 'tiny-random', prompt: 'The the, and', max_tokens: MAX, temperature: 0 });
@@ -118,7 +103,7 @@ describe('sampling on /v1/completions and /invocations', () => {
 
   it('/invocations: the MLflow chat request maps the same way', async () => {
     const post = async (body: object) => {
-      const res = await fetch(`${chatServer.url}/invocations`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${chatServed.server.url}/invocations`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
       expect(res.status).toBe(200);
       const [completion] = (await res.json()) as { choices: { message: { content: string } }[] }[];
       return completion.choices.map((c) => c.message.content);
@@ -127,7 +112,7 @@ describe('sampling on /v1/completions and /invocations', () => {
     expect(new Set(four).size).toBe(4);
     expect(await post({ messages, temperature: 1, seed: 11 })).toEqual(await post({ messages, temperature: 1, seed: 11 }));
     expect(await post({ messages, temperature: 0 })).toEqual(await say({ temperature: 0 }));
-    const text = (await completionsModel.predict({ prompt: 'The the, and', temperature: 0 })) as TextCompletion[];
+    const text = (await completionsServed.model.predict({ prompt: 'The the, and', temperature: 0 })) as TextCompletion[];
     expect(text[0].choices[0].text).toBe(await greedy('The the, and'));
   });
 });

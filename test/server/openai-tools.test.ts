@@ -4,9 +4,8 @@ import path from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model } from '../../src/genai/index.js';
-import { ortgenai, pyfunc } from '../../src/mlflow/index.js';
-import { createServer, type ModelServer } from '../../src/server/index.js';
 import { fixtureModel } from '../helpers/fixtures.js';
+import { serveModel, type Served } from '../helpers/serving.js';
 
 // OpenAI function calling with the `openai` client. tiny-random is made to call tools by constrained
 // decoding (tool_choice "required" / a named function; or a response_format that is a tool call, with
@@ -34,40 +33,26 @@ const PHI4_TEMPLATE =
   "{% if add_generation_prompt %}{{ '<|assistant|>\\n' }}{% endif %}";
 
 let root: string;
-let randomModel: pyfunc.PyFuncModel;
-let templateModel: pyfunc.PyFuncModel;
-let randomServer: ModelServer;
-let templateServer: ModelServer;
+let randomServed: Served;
+let templateServed: Served;
 let chat: OpenAI;
 let reference: Model;
 
-function client(server: ModelServer): OpenAI {
-  return new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'not-checked', maxRetries: 0 });
-}
-
 beforeAll(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'ortgenai-tools-'));
-  await ortgenai.saveModel(path.join(root, 'random'), { model: fixtureModel('tiny-random'), task: 'llm/v1/chat', modelConfig: { max_tokens: 48, temperature: 0 } });
+  randomServed = await serveModel(root, 'random', fixtureModel('tiny-random'), 'llm/v1/chat', { max_tokens: 48, temperature: 0 });
   const phi4 = path.join(root, 'phi4-source');
   await cp(fixtureModel('tiny-deterministic'), phi4, { recursive: true });
   const config = JSON.parse(await readFile(path.join(phi4, 'tokenizer_config.json'), 'utf8'));
   await writeFile(path.join(phi4, 'tokenizer_config.json'), JSON.stringify({ ...config, chat_template: PHI4_TEMPLATE }));
-  await ortgenai.saveModel(path.join(root, 'phi4'), { model: phi4, task: 'llm/v1/chat', modelConfig: { max_tokens: 2 } });
-  randomModel = await pyfunc.loadModel(path.join(root, 'random'));
-  templateModel = await pyfunc.loadModel(path.join(root, 'phi4'));
-  randomServer = createServer(randomModel);
-  templateServer = createServer(templateModel);
-  await randomServer.listen(0);
-  await templateServer.listen(0);
-  chat = client(randomServer);
+  templateServed = await serveModel(root, 'phi4', phi4, 'llm/v1/chat', { max_tokens: 2 });
+  chat = randomServed.client;
   reference = await Model.load(fixtureModel('tiny-deterministic'));
 });
 
 afterAll(async () => {
-  await randomServer?.close();
-  await templateServer?.close();
-  await randomModel?.dispose();
-  await templateModel?.dispose();
+  await randomServed?.close();
+  await templateServed?.close();
   reference?.dispose();
   await rm(root, { recursive: true, force: true });
 });
@@ -132,7 +117,7 @@ describe('tool calls on /v1/chat/completions', () => {
   it('tool messages with tool_call_id round-trip: the model sees its call and the result', async () => {
     const call = { id: 'call_1', type: 'function' as const, function: { name: 'get_weather', arguments: '{"city":"Paris"}' } };
     const turn: OpenAI.ChatCompletionMessageParam[] = [...messages, { role: 'assistant', content: null, tool_calls: [call] }, { role: 'tool', tool_call_id: 'call_1', content: '{"temp":20}' }];
-    const answer = await client(templateServer).chat.completions.create({ model: 'm', messages: turn, tools: [weather] });
+    const answer = await templateServed.client.chat.completions.create({ model: 'm', messages: turn, tools: [weather] });
     const prompt =
       '<|user|>\nWeather in Paris?<|end|>\n<|assistant|>\n<|tool_call|>[{"name":"get_weather","arguments":{"city":"Paris"}}]<|/tool_call|><|end|>\n' +
       '<|tool|>\n{"temp":20}<|end|>\n<|assistant|>\n';
@@ -141,8 +126,8 @@ describe('tool calls on /v1/chat/completions', () => {
 
   it('tools reach the chat template (Phi-4-mini reads them from the system message)', async () => {
     const withSystem: OpenAI.ChatCompletionMessageParam[] = [{ role: 'system', content: 'Be brief.' }, ...messages];
-    const plain = await client(templateServer).chat.completions.create({ model: 'm', messages: withSystem });
-    const tooled = await client(templateServer).chat.completions.create({ model: 'm', messages: withSystem, tools: [weather] });
+    const plain = await templateServed.client.chat.completions.create({ model: 'm', messages: withSystem });
+    const tooled = await templateServed.client.chat.completions.create({ model: 'm', messages: withSystem, tools: [weather] });
     // The library writes the tools in its own form (`[{"name", "description", "parameters"}]`, Phi-4-mini's).
     const tools = JSON.stringify([weather]);
     const prompt = reference.tokenizer.applyChatTemplate([{ role: 'system', content: 'Be brief.', tools } as never, ...(messages as never[])], { template: PHI4_TEMPLATE, tools });
@@ -164,7 +149,7 @@ describe('tool calls on /v1/chat/completions', () => {
 
 describe('tool calls on /invocations (llm/v1/chat)', () => {
   it('answers MLflow chat requests with tool_calls too', async () => {
-    const res = await fetch(`${randomServer.url}/invocations`, {
+    const res = await fetch(`${randomServed.server.url}/invocations`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ messages, tools: [weather], tool_choice: 'required', parallel_tool_calls: false }),

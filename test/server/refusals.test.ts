@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ortgenai, pyfunc } from '../../src/mlflow/index.js';
-import { createServer, type ModelServer } from '../../src/server/index.js';
+import type { ModelServer } from '../../src/server/index.js';
 import { fixtureModel } from '../helpers/fixtures.js';
+import { serveModel, type Served } from '../helpers/serving.js';
 
 // Requests a client got wrong are refused before the first byte of the answer, with a 4xx and the
 // route's own error body (OpenAI's on /v1, MLflow's on /invocations), streamed or not; never a 500.
@@ -16,15 +16,10 @@ const messages = [{ role: 'user' as const, content: 'Say something' }];
 type APIError = InstanceType<typeof OpenAI.APIError>;
 
 let root: string;
-let chatModel: pyfunc.PyFuncModel;
-let completionsModel: pyfunc.PyFuncModel;
+let chatServed: Served;
+let completionsServed: Served;
 let chatServer: ModelServer;
-let completionsServer: ModelServer;
 let chat: OpenAI;
-
-function client(server: ModelServer): OpenAI {
-  return new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'not-checked', maxRetries: 0 });
-}
 
 /** The error a request fails with, streamed and not: both must be the same 4xx, raised before any event. */
 async function refusals(request: Record<string, unknown>): Promise<APIError[]> {
@@ -56,22 +51,15 @@ async function invoke(server: ModelServer, body: string | Buffer): Promise<{ sta
 
 beforeAll(async () => {
   root = await mkdtemp(path.join(tmpdir(), 'ortgenai-refusals-'));
-  await ortgenai.saveModel(path.join(root, 'chat'), { model: fixtureModel('tiny-random'), task: 'llm/v1/chat', modelConfig: { max_tokens: 8, temperature: 0 } });
-  await ortgenai.saveModel(path.join(root, 'completions'), { model: fixtureModel('tiny-random'), task: 'llm/v1/completions', modelConfig: { max_tokens: 8 } });
-  chatModel = await pyfunc.loadModel(path.join(root, 'chat'));
-  completionsModel = await pyfunc.loadModel(path.join(root, 'completions'));
-  chatServer = createServer(chatModel);
-  completionsServer = createServer(completionsModel);
-  await chatServer.listen(0);
-  await completionsServer.listen(0);
-  chat = client(chatServer);
+  chatServed = await serveModel(root, 'chat', fixtureModel('tiny-random'), 'llm/v1/chat', { max_tokens: 8, temperature: 0 });
+  completionsServed = await serveModel(root, 'completions', fixtureModel('tiny-random'), 'llm/v1/completions', { max_tokens: 8 });
+  chatServer = chatServed.server;
+  chat = chatServed.client;
 });
 
 afterAll(async () => {
-  await chatServer?.close();
-  await completionsServer?.close();
-  await chatModel?.dispose();
-  await completionsModel?.dispose();
+  await chatServed?.close();
+  await completionsServed?.close();
   await rm(root, { recursive: true, force: true });
 });
 
@@ -113,7 +101,7 @@ describe('/v1 refusals, streamed or not, are 400 before the first byte', () => {
       expect(err.status).toBe(400);
       expect(err.message).toMatch(/max_tokens.*512/);
     }
-    const completions = await client(completionsServer)
+    const completions = await completionsServed.client
       .completions.create({ model: 'tiny-random', prompt: 'hi', max_tokens: 1e12 })
       .catch((e: unknown) => e);
     expect((completions as APIError).status).toBe(400);

@@ -22,7 +22,7 @@ spread and ratios to the C++ reference loop (bench/native_loop.cc, built with 'n
       --warmup <n>         untimed generations first (default 1)
       --threads <list>     intra-op thread counts to compare at, e.g. 1,2 (default 1,2)
       --concurrency <n>    also run n generations at once on one model (default 1: off)
-      --runners <list>     native,stepwise,generate,transformersjs,ort-loop (default: all)
+      --runners <list>     native,stepwise,generate,generate-logprobs,transformersjs,ort-loop (default: all)
       --json <file>        write the full report as JSON
       --cache-dir <dir>    where presets are generated (default ~/.cache/ortgenai-node)`;
 

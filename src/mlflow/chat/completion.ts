@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AbortError } from '../../errors.js';
-import type { GenerateOptions, GenerateResult, Model } from '../../genai/index.js';
+import type { GenerateOptions, GenerateResult, Model, TokenLogprob } from '../../genai/index.js';
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -14,6 +14,7 @@ import type {
   TextCompletionChunk,
   Usage,
 } from './schemas.js';
+import { chatLogprobs, completionLogprobs, requestedLogprobs, TokenTexts } from './logprobs.js';
 import { samplingOptions } from './sampling.js';
 import { parseToolCalls, ToolCallStream } from './tool-calls.js';
 import { toolGuidance, wantsToolCalls } from './tool-guidance.js';
@@ -56,6 +57,7 @@ export function generateOptions(request: Partial<Request>, config: GenerationCon
     ...samplingOptions(request, config),
     repetitionPenalty: config.repetition_penalty ?? undefined,
     stop: stop == null ? undefined : typeof stop === 'string' ? [stop] : stop,
+    logprobs: requestedLogprobs(request),
     guidance: ('messages' in request && request.messages ? toolGuidance(request as ChatCompletionRequest) : undefined) ?? guidance(request.response_format),
     signal,
   };
@@ -108,12 +110,12 @@ function parseArguments(text: string): unknown {
 }
 
 /** A chat choice's message: tool calls read from the text when the request has tools. */
-function chatChoice(request: ChatCompletionRequest, result: GenerateResult, index: number, signal?: AbortSignal): ChatCompletion['choices'][0] {
+function chatChoice(request: ChatCompletionRequest, result: GenerateResult, index: number, texts: TokenTexts, signal?: AbortSignal): ChatCompletion['choices'][0] {
   const reason = finishReason(result, signal);
-  if (!wantsToolCalls(request)) return { index, message: { role: 'assistant', content: result.text }, finish_reason: reason };
-  const { content, toolCalls } = parseToolCalls(result.text, toolNames(request));
-  if (toolCalls.length === 0) return { index, message: { role: 'assistant', content: result.text }, finish_reason: reason };
-  return { index, message: { role: 'assistant', content, tool_calls: toolCalls }, finish_reason: 'tool_calls' };
+  const logprobs = result.logprobs ? { logprobs: chatLogprobs(result.logprobs, texts) } : {};
+  const { content, toolCalls } = wantsToolCalls(request) ? parseToolCalls(result.text, toolNames(request)) : { content: result.text, toolCalls: [] };
+  if (toolCalls.length === 0) return { index, message: { role: 'assistant', content: result.text }, finish_reason: reason, ...logprobs };
+  return { index, message: { role: 'assistant', content, tool_calls: toolCalls }, finish_reason: 'tool_calls', ...logprobs };
 }
 
 const toolNames = (request: ChatCompletionRequest) => (request.tools ?? []).map((t) => t.function.name);
@@ -138,7 +140,7 @@ export async function createChatCompletion(ctx: CompletionContext, request: Chat
   return {
     ...header('chatcmpl', ctx.modelName),
     object: 'chat.completion',
-    choices: results.map((r, index) => chatChoice(request, r, index, ctx.signal)),
+    choices: results.map((r, index) => chatChoice(request, r, index, new TokenTexts(ctx.model.tokenizer), ctx.signal)),
     usage,
   };
 }
@@ -148,15 +150,21 @@ export async function createTextCompletion(ctx: CompletionContext, request: Comp
   return {
     ...header('cmpl', ctx.modelName),
     object: 'text_completion',
-    choices: results.map((r, index) => ({ index, text: r.text, finish_reason: finishReason(r, ctx.signal) })),
+    choices: results.map((r, index) => ({
+      index,
+      text: r.text,
+      finish_reason: finishReason(r, ctx.signal),
+      ...(r.logprobs ? { logprobs: completionLogprobs(r.logprobs, new TokenTexts(ctx.model.tokenizer)) } : {}),
+    })),
     usage,
   };
 }
 
+/** `logprobs`: with that option, the entries of the tokens produced since the previous event. */
 type StreamEvent =
   | { kind: 'start'; index: number }
-  | { kind: 'text'; index: number; text: string }
-  | { kind: 'finish'; index: number; reason: FinishReason }
+  | { kind: 'text'; index: number; text: string; logprobs?: TokenLogprob[] }
+  | { kind: 'finish'; index: number; reason: FinishReason; logprobs?: TokenLogprob[] }
   | { kind: 'usage'; usage: Usage };
 
 /**
@@ -167,25 +175,37 @@ async function* streamChoices(ctx: CompletionContext, prompt: string, request: P
   const controller = new AbortController();
   const signal = ctx.signal ? AbortSignal.any([ctx.signal, controller.signal]) : controller.signal;
   const options = generateOptions(request, ctx.config, signal);
+  const eos = ctx.model.tokenizer.eosTokenIds;
   let promptTokens = 0;
   let completionTokens = 0;
   try {
     for (let index = 0; index < choiceCount(request, ctx.config); index++) {
       const stream = ctx.model.stream(prompt, withSeed(options, index));
       const texts = stream[Symbol.asyncIterator]();
+      let seen = 0;
+      const fresh = () => {
+        if (!stream.logprobs) return {};
+        let end = stream.logprobs.length;
+        // The end-of-sequence token is no part of the answer (the result drops its entry too).
+        if (end > seen && eos.includes(stream.logprobs[end - 1].token)) end -= 1;
+        const entries = stream.logprobs.slice(seen, end);
+        seen = end;
+        return { logprobs: entries };
+      };
       try {
         // The first text (or the end) comes once the generation really runs, so a request the model
         // refuses (prompt beyond the context, a grammar it cannot build) fails before the first event.
         let next = await texts.next();
         yield { kind: 'start', index };
-        for (; !next.done; next = await texts.next()) if (next.value !== '') yield { kind: 'text', index, text: next.value };
+        for (; !next.done; next = await texts.next()) if (next.value !== '') yield { kind: 'text', index, text: next.value, ...fresh() };
       } finally {
         await texts.return?.();
       }
       const result = await stream.result;
       promptTokens = result.promptTokens;
       completionTokens += result.completionTokens;
-      yield { kind: 'finish', index, reason: finishReason(result, ctx.signal) };
+      const reason = finishReason(result, ctx.signal);
+      yield { kind: 'finish', index, reason, ...(stream.logprobs ? { logprobs: result.logprobs!.slice(seen) } : {}) };
     }
     yield { kind: 'usage', usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens } };
   } finally {
@@ -200,11 +220,13 @@ async function* streamChoices(ctx: CompletionContext, prompt: string, request: P
  */
 export async function* streamChatCompletion(ctx: CompletionContext, request: ChatCompletionRequest): AsyncGenerator<ChatCompletionChunk> {
   const base = { ...header('chatcmpl', ctx.modelName), object: 'chat.completion.chunk' as const };
-  const chunk = (index: number, delta: ChatCompletionChunk['choices'][0]['delta'], finish: ChatFinishReason | null = null): ChatCompletionChunk => ({
+  const chunk = (index: number, delta: ChatCompletionChunk['choices'][0]['delta'], finish: ChatFinishReason | null = null, extra = {}): ChatCompletionChunk => ({
     ...base,
-    choices: [{ index, delta, finish_reason: finish }],
+    choices: [{ index, delta, finish_reason: finish, ...extra }],
   });
   let tools: ToolCallStream | undefined;
+  const texts = new TokenTexts(ctx.model.tokenizer);
+  const logprobs = (entries: TokenLogprob[] | undefined) => (entries ? { logprobs: chatLogprobs(entries, texts) } : {});
   for await (const event of streamChoices(ctx, chatPrompt(ctx.model, request), request)) {
     switch (event.kind) {
       case 'usage':
@@ -216,7 +238,8 @@ export async function* streamChatCompletion(ctx: CompletionContext, request: Cha
         break;
       case 'text': {
         const text = tools ? tools.push(event.text) : event.text;
-        if (text !== '') yield chunk(event.index, { content: text });
+        // Held-back text still reports its tokens: logprobs follow generation, content follows the parser.
+        if (text !== '' || event.logprobs?.length) yield chunk(event.index, { content: text }, null, logprobs(event.logprobs));
         break;
       }
       case 'finish': {
@@ -224,7 +247,7 @@ export async function* streamChatCompletion(ctx: CompletionContext, request: Cha
         if (held?.content) yield chunk(event.index, { content: held.content });
         // Each call in one delta (id, name and the whole arguments): the openai client accumulates it alike.
         for (const [i, call] of (held?.toolCalls ?? []).entries()) yield chunk(event.index, { tool_calls: [{ index: i, ...call }] });
-        yield chunk(event.index, {}, held?.toolCalls.length ? 'tool_calls' : event.reason);
+        yield chunk(event.index, {}, held?.toolCalls.length ? 'tool_calls' : event.reason, event.logprobs?.length ? logprobs(event.logprobs) : {});
       }
     }
   }
@@ -233,9 +256,21 @@ export async function* streamChatCompletion(ctx: CompletionContext, request: Cha
 /** The legacy completions stream: `text_completion` chunks with text, then one with `finish_reason` per choice. */
 export async function* streamTextCompletion(ctx: CompletionContext, request: CompletionRequest): AsyncGenerator<TextCompletionChunk> {
   const base = { ...header('cmpl', ctx.modelName), object: 'text_completion' as const };
+  const texts = new TokenTexts(ctx.model.tokenizer);
+  let offset = 0;
+  const logprobs = (entries: TokenLogprob[] | undefined) => {
+    if (!entries) return {};
+    const out = completionLogprobs(entries, texts, offset);
+    offset += entries.reduce((n, e) => n + e.text.length, 0);
+    return { logprobs: out };
+  };
   for await (const event of streamChoices(ctx, request.prompt, request)) {
-    if (event.kind === 'text') yield { ...base, choices: [{ index: event.index, text: event.text, finish_reason: null }] };
-    if (event.kind === 'finish') yield { ...base, choices: [{ index: event.index, text: '', finish_reason: event.reason }] };
+    if (event.kind === 'start') offset = 0;
+    if (event.kind === 'text') yield { ...base, choices: [{ index: event.index, text: event.text, finish_reason: null, ...logprobs(event.logprobs) }] };
+    if (event.kind === 'finish') {
+      const extra = event.logprobs?.length ? logprobs(event.logprobs) : {};
+      yield { ...base, choices: [{ index: event.index, text: '', finish_reason: event.reason, ...extra }] };
+    }
   }
 }
 

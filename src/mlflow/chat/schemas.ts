@@ -74,7 +74,6 @@ const requestFields = {
   response_format: responseFormatSchema.nullish(),
   custom_inputs: z.record(z.string(), z.unknown()).nullish(),
   user: z.string().nullish(),
-  logprobs: z.literal(false).nullish(),
 };
 
 /** Every string of a request reaches native code as UTF-8 (chat template, tokenizer, grammar). */
@@ -106,7 +105,10 @@ export const chatCompletionRequestSchema = z
     tools: z.array(toolSchema).nullish(),
     tool_choice: toolChoiceSchema.nullish(),
     parallel_tool_calls: z.boolean().nullish(),
+    logprobs: z.boolean().nullish(),
+    top_logprobs: z.number().int().min(0).max(20).nullish(),
   })
+  .refine((r) => r.top_logprobs == null || r.logprobs === true, { path: ['top_logprobs'], message: 'needs logprobs: true' })
   .superRefine(wellFormed)
   .superRefine((request, ctx) => {
     const names = (request.tools ?? []).map((t) => t.function.name);
@@ -126,6 +128,8 @@ export const completionRequestSchema = z
   .object({
     ...requestFields,
     prompt: z.string(),
+    // The legacy API's logprobs: how many alternatives per token (OpenAI allows up to 5).
+    logprobs: z.number().int().min(0).max(5).nullish(),
   })
   .superRefine(wellFormed);
 
@@ -170,12 +174,38 @@ export interface Usage {
   total_tokens: number;
 }
 
+/** OpenAI's chat `logprobs` of a choice (logprobs.ts). */
+export interface ChatTokenLogprob {
+  token: string;
+  logprob: number;
+  bytes: number[];
+  top_logprobs: { token: string; logprob: number; bytes: number[] }[];
+}
+
+export interface ChatLogprobs {
+  content: ChatTokenLogprob[];
+  refusal: null;
+}
+
+/** The legacy completions `logprobs` of a choice. */
+export interface CompletionLogprobs {
+  tokens: string[];
+  token_logprobs: number[];
+  top_logprobs: Record<string, number>[];
+  text_offset: number[];
+}
+
 export interface ChatCompletion {
   id: string;
   object: 'chat.completion';
   created: number;
   model: string;
-  choices: { index: number; message: { role: 'assistant'; content: string | null; tool_calls?: ToolCall[] }; finish_reason: ChatFinishReason }[];
+  choices: {
+    index: number;
+    message: { role: 'assistant'; content: string | null; tool_calls?: ToolCall[] };
+    finish_reason: ChatFinishReason;
+    logprobs?: ChatLogprobs | null;
+  }[];
   usage: Usage;
 }
 
@@ -184,7 +214,12 @@ export interface ChatCompletionChunk {
   object: 'chat.completion.chunk';
   created: number;
   model: string;
-  choices: { index: number; delta: { role?: 'assistant'; content?: string; tool_calls?: ToolCallDelta[] }; finish_reason: ChatFinishReason | null }[];
+  choices: {
+    index: number;
+    delta: { role?: 'assistant'; content?: string; tool_calls?: ToolCallDelta[] };
+    finish_reason: ChatFinishReason | null;
+    logprobs?: ChatLogprobs | null;
+  }[];
   usage?: Usage | null;
 }
 
@@ -193,7 +228,7 @@ export interface TextCompletion {
   object: 'text_completion';
   created: number;
   model: string;
-  choices: { index: number; text: string; finish_reason: FinishReason }[];
+  choices: { index: number; text: string; finish_reason: FinishReason; logprobs?: CompletionLogprobs | null }[];
   usage: Usage;
 }
 
@@ -202,5 +237,5 @@ export interface TextCompletionChunk {
   object: 'text_completion';
   created: number;
   model: string;
-  choices: { index: number; text: string; finish_reason: FinishReason | null }[];
+  choices: { index: number; text: string; finish_reason: FinishReason | null; logprobs?: CompletionLogprobs | null }[];
 }
