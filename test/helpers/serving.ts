@@ -1,5 +1,7 @@
 // A fixture model saved as an MLflow LLM-task model, loaded and served on a free port, with the official
 // `openai` client pointed at it: what the OpenAI-route tests start from.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { ortgenai, pyfunc } from '../../src/mlflow/index.js';
@@ -36,6 +38,22 @@ export async function serveModel(
     close: async () => {
       await server.close();
       await model.dispose();
+    },
+  };
+}
+
+/** The same fixture as a chat model and as a completions model, both served, in a fresh temp folder. */
+export async function serveChatAndCompletions(prefix: string, source: string, modelConfig: Record<string, unknown>) {
+  const root = await mkdtemp(path.join(tmpdir(), prefix));
+  const chat = await serveModel(root, 'chat', source, 'llm/v1/chat', modelConfig);
+  const completions = await serveModel(root, 'completions', source, 'llm/v1/completions', modelConfig);
+  return {
+    chat,
+    completions,
+    close: async () => {
+      await chat.close();
+      await completions.close();
+      await rm(root, { recursive: true, force: true });
     },
   };
 }

@@ -1,11 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model } from '../../src/genai/index.js';
 import { fixtureModel } from '../helpers/fixtures.js';
-import { serveModel, type Served } from '../helpers/serving.js';
+import { serveChatAndCompletions, type Served } from '../helpers/serving.js';
 
 // logprobs / top_logprobs in OpenAI's shapes, from the native token loop, through the `openai` client,
 // on tiny-random (greedy): the values are the model's own (model.generate's, which test/genai/logprobs
@@ -14,24 +11,21 @@ import { serveModel, type Served } from '../helpers/serving.js';
 const messages = [{ role: 'user' as const, content: 'Say something' }];
 const MAX = 10;
 
-let root: string;
+let served: Awaited<ReturnType<typeof serveChatAndCompletions>>;
 let chatServed: Served;
 let completionsServed: Served;
 let reference: Model;
 
 beforeAll(async () => {
-  root = await mkdtemp(path.join(tmpdir(), 'ortgenai-logprobs-'));
-  const config = { max_tokens: MAX, temperature: 0 };
-  chatServed = await serveModel(root, 'chat', fixtureModel('tiny-random'), 'llm/v1/chat', config);
-  completionsServed = await serveModel(root, 'completions', fixtureModel('tiny-random'), 'llm/v1/completions', config);
+  served = await serveChatAndCompletions('ortgenai-logprobs-', fixtureModel('tiny-random'), { max_tokens: MAX, temperature: 0 });
+  chatServed = served.chat;
+  completionsServed = served.completions;
   reference = await Model.load(fixtureModel('tiny-random'));
 });
 
 afterAll(async () => {
-  await chatServed?.close();
-  await completionsServed?.close();
+  await served?.close();
   reference?.dispose();
-  await rm(root, { recursive: true, force: true });
 });
 
 describe('chat logprobs', () => {

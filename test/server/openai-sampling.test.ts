@@ -1,12 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Model } from '../../src/genai/index.js';
 import type { TextCompletion } from '../../src/mlflow/index.js';
 import { fixtureModel } from '../helpers/fixtures.js';
-import { serveModel, type Served } from '../helpers/serving.js';
+import { serveChatAndCompletions, type Served } from '../helpers/serving.js';
 
 // Sampling as OpenAI clients mean it, on tiny-random (random weights: a near-flat next-token distribution,
 // so any two samples of 12 tokens differ), whose genai_config.json says do_sample false, top_k 1 like
@@ -15,7 +12,7 @@ import { serveModel, type Served } from '../helpers/serving.js';
 const messages = [{ role: 'user' as const, content: 'Say something' }];
 const MAX = 12;
 
-let root: string;
+let served: Awaited<ReturnType<typeof serveChatAndCompletions>>;
 let chatServed: Served;
 let completionsServed: Served;
 let chat: OpenAI;
@@ -32,18 +29,16 @@ async function greedy(prompt: string): Promise<string> {
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(path.join(tmpdir(), 'ortgenai-sampling-'));
-  chatServed = await serveModel(root, 'chat', fixtureModel('tiny-random'), 'llm/v1/chat', { max_tokens: MAX });
-  completionsServed = await serveModel(root, 'completions', fixtureModel('tiny-random'), 'llm/v1/completions', { max_tokens: MAX });
+  served = await serveChatAndCompletions('ortgenai-sampling-', fixtureModel('tiny-random'), { max_tokens: MAX });
+  chatServed = served.chat;
+  completionsServed = served.completions;
   chat = chatServed.client;
   reference = await Model.load(fixtureModel('tiny-random'));
 });
 
 afterAll(async () => {
-  await chatServed?.close();
-  await completionsServed?.close();
+  await served?.close();
   reference?.dispose();
-  await rm(root, { recursive: true, force: true });
 });
 
 describe('sampling on /v1/chat/completions', () => {
