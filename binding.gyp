@@ -16,6 +16,7 @@
         "native/logging.cc",
         "native/model.cc",
         "native/runtime.cc",
+        "native/tensor.cc",
         "native/token_loop.cc",
         "native/token_sink.cc",
         "native/tokenizer.cc",

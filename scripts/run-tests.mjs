@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: the vitest suite, then the pytest suite (test/python) in the pinned Python environment, which
-// scripts/python-env.sh creates on first use. Ends with one line, "N passed, N failed", counting both, and
+// `npm test`: the pinned Python environment (scripts/python-env.sh creates it on first use), the vitest suite,
+// then the pytest suite (test/python). Ends with one line, "N passed, N failed", counting both, and
 // exits non-zero when anything failed or a runner could not report. Arguments go to vitest.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -36,6 +36,14 @@ function add(counts) {
   for (const key of Object.keys(totals)) totals[key] += counts[key];
 }
 
+// The Python environment first: some vitest files use it too (the official runtime, Python peers).
+const env = spawnSync('bash', [path.join(root, 'scripts', 'python-env.sh')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+const python = env.status === 0 ? env.stdout.trim() : '';
+if (!python) {
+  console.error('run-tests: the Python test environment could not be set up; run `bash scripts/python-env.sh` to see why');
+  totals.failed += 1;
+}
+
 const vitestReport = path.join(cache, 'vitest-report.json');
 rmSync(vitestReport, { force: true });
 const vitest = run(process.execPath, [
@@ -48,13 +56,8 @@ else {
   totals.failed += 1;
 }
 
-const env = spawnSync('bash', [path.join(root, 'scripts', 'python-env.sh')], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
-const python = env.stdout.trim();
 let pytest = 1;
-if (env.status !== 0 || !python) {
-  console.error('run-tests: the Python test environment could not be set up; run `bash scripts/python-env.sh` to see why');
-  totals.failed += 1;
-} else {
+if (python) {
   const pytestReport = path.join(cache, 'pytest-report.xml');
   rmSync(pytestReport, { force: true });
   pytest = run(python, ['-m', 'pytest', 'test/python', `--junitxml=${pytestReport}`, '-p', 'no:cacheprovider']);

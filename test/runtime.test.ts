@@ -26,7 +26,7 @@ function loadInChild(env: Record<string, string>) {
   writeFileSync(file, script);
   const child = spawnSync(process.execPath, ['--import', 'tsx', file], {
     cwd: repo,
-    env: { ...process.env, ORTGENAI_LIB_PATH: '', ORTGENAI_LIB_DIR: '', ORT_LIB_PATH: '', ORT_LIB_DIR: '', ...env },
+    env: { ...process.env, ORTGENAI_PYTHON: '', ORTGENAI_LIB_PATH: '', ORTGENAI_LIB_DIR: '', ORT_LIB_PATH: '', ORT_LIB_DIR: '', ...env },
     encoding: 'utf8',
     timeout: 60_000,
   });
@@ -41,7 +41,8 @@ describe('runtime library resolution', () => {
 
   it('honours the directory and path overrides', () => {
     const r = resolveRuntimeLibraries({ ORT_LIB_DIR: path.dirname(libs.ort), ORTGENAI_LIB_PATH: libs.genai });
-    expect(r).toEqual(libs);
+    expect(r).toEqual({ ort: libs.ort, genai: libs.genai, ortSource: 'ORT_LIB_DIR', genaiSource: 'ORTGENAI_LIB_PATH' });
+    expect(libs.genaiSource).toBe("npm package 'com.github.asus4.onnxruntime-genai'");
   });
 
   it('names the variable and the file when an override points nowhere', () => {
@@ -86,7 +87,7 @@ describe('runtime loading in a child process', () => {
   it('rejects a library that is not ORT-GenAI', () => {
     const r = loadInChild({ ORTGENAI_LIB_PATH: libs.ort });
     expect(r.out).toBe(
-      `RuntimeLoadError: wrong ORT-GenAI library at ${libs.ort}: it does not export OgaCreateModel (this package needs ONNX Runtime GenAI 0.15.x)`,
+      `RuntimeLoadError: wrong ORT-GenAI library at ${libs.ort}: it does not export OgaCreateModel (this package needs ONNX Runtime GenAI 0.15 or newer)`,
     );
     expect(r.status).toBe(0);
   });
@@ -100,7 +101,7 @@ describe('runtime loading in a child process', () => {
     expect(cc.status, cc.stderr).toBe(0);
     const r = loadInChild({ ORTGENAI_LIB_DIR: dir });
     expect(r.out).toBe(
-      `RuntimeLoadError: wrong ORT-GenAI version at ${lib}: it does not export OgaResultGetError (this package needs ONNX Runtime GenAI 0.15.x)`,
+      `RuntimeLoadError: wrong ORT-GenAI version at ${lib}: it does not export OgaResultGetError (this package needs ONNX Runtime GenAI 0.15 or newer)`,
     );
     expect(r.status).toBe(0);
   });

@@ -9,8 +9,10 @@ import { binding, type ChunkCallback, type NativeEngine, type NativeGeneratorPar
 import { Adapters } from './adapters.js';
 import { startSoon } from './engine-batching.js';
 import type { Model } from './model.js';
+import type { Tokenizer } from './tokenizer.js';
 import { parseOptions, parseSearchOptions, type SearchOptions } from './search-options.js';
 import { StopMatcher } from './stop-strings.js';
+import { checkTokenIds } from './token-ids.js';
 
 export interface GenerateOptions {
   /** New tokens to generate at most (default 256). max_length becomes prompt tokens + maxTokens. */
@@ -135,14 +137,10 @@ function applySearchOptions(params: NativeGeneratorParams, options: SearchOption
   }
 }
 
-function promptTokens(model: Model, input: string | number[] | Int32Array): Int32Array {
-  const tokens = typeof input === 'string' ? model.tokenizer.encode(input) : Int32Array.from(input);
+function promptTokens(model: Model, tokenizer: Tokenizer, input: string | number[] | Int32Array): Int32Array {
+  const tokens = typeof input === 'string' ? tokenizer.encode(input) : Int32Array.from(input);
   if (tokens.length === 0) throw new ValidationError('the prompt is empty');
-  const vocab = model.vocabSize;
-  const bad = vocab === undefined ? -1 : tokens.findIndex((t) => t < 0 || t >= vocab);
-  if (bad !== -1) {
-    throw new ValidationError(`prompt token ${tokens[bad]} at position ${bad} is outside the vocabulary [0, ${vocab})`);
-  }
+  checkTokenIds(tokens, model.vocabSize, 'prompt token');
   return tokens;
 }
 
@@ -166,7 +164,8 @@ function tokenLogprob(token: number, text: string, lp: NativeLogprobs, i: number
 
 /**
  * Runs one generation; `onText` receives text as it becomes final. Resolves (never rejects) on abort, with the
- * text produced so far.
+ * text produced so far. Everything it needs from `model` is taken before its first await, so disposing the model
+ * right after the call does not cut it short.
  */
 export async function runGeneration(
   model: Model,
@@ -176,8 +175,25 @@ export async function runGeneration(
   engine?: NativeEngine,
   collected?: TokenLogprob[],
 ): Promise<GenerateResult> {
+  const tokenizer = model.acquireTokenizer();
+  try {
+    return await generation(model, tokenizer, input, options, onText, engine, collected);
+  } finally {
+    model.releaseTokenizer();
+  }
+}
+
+async function generation(
+  model: Model,
+  tokenizer: Tokenizer,
+  input: string | number[] | Int32Array,
+  options: GenerateOptions | undefined,
+  onText: ((text: string) => void) | undefined,
+  engine: NativeEngine | undefined,
+  collected: TokenLogprob[] | undefined,
+): Promise<GenerateResult> {
   const o = parseGenerateOptions(options);
-  const prompt = promptTokens(model, input);
+  const prompt = promptTokens(model, tokenizer, input);
   const search = searchOptionsFor(o, prompt.length, model.contextLength);
   const beams = (search.num_beams ?? 1) > 1;
   if (engine && beams) throw new ValidationError('the Engine runs greedy or sampled search, not beam search (num_beams > 1)');
@@ -233,8 +249,8 @@ export async function runGeneration(
             }
           };
           const running = generator
-            ? generator.run(prompt, beams ? null : model.tokenizer.native, onChunk, o.logprobs ?? null)
-            : gen.run(prompt, model.tokenizer.native, onChunk);
+            ? generator.run(prompt, beams ? null : tokenizer.native, onChunk, o.logprobs ?? null)
+            : gen.run(prompt, tokenizer.native, onChunk);
           if (engine) startSoon(engine);
           const outcome = await running;
           // Stopped by nobody here: the Engine was disposed with this request in flight.
@@ -245,11 +261,11 @@ export async function runGeneration(
       }
       if (beams && !finish && generator) {
         for (const id of generator.getSequence(0).subarray(prompt.length)) tokens.push(id);
-        const { emit: safe, hit } = stops.push(model.tokenizer.decode(tokens));
+        const { emit: safe, hit } = stops.push(tokenizer.decode(tokens));
         emit(safe);
         if (hit) finish = 'stop';
       }
-      const eos = model.tokenizer.eosTokenIds;
+      const eos = tokenizer.eosTokenIds;
       const endedOnEos = tokens.length > 0 && eos.includes(tokens[tokens.length - 1]);
       if (endedOnEos) tokens.pop();
       if (endedOnEos && logprobs?.length === tokens.length + 1) logprobs.pop();

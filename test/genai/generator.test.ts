@@ -79,7 +79,8 @@ describe.each(testModels())('Generator on $name', ({ dir }) => {
     using params = new GeneratorParams(model);
     params.setSearchOptions({ max_length: PROMPT_IDS.length + 2 });
     using gen = await Generator.create(model, params);
-    expect(() => gen.setLogits(new Float32Array(4))).toThrow(/getLogits\(\)/);
+    expect(() => gen.getLogits()).toThrow(/needs a prompt first: call appendTokens/);
+    expect(() => gen.setLogits(new Float32Array(4))).toThrow(ValidationError);
     await gen.appendTokens(PROMPT_IDS);
     expect(gen.tokenCount()).toBe(PROMPT_IDS.length);
     const { data, shape } = gen.getLogits();
