@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Generator, GeneratorParams, Model, ValidationError } from '../../src/index.js';
+import { Engine, Generator, GeneratorParams, Model, ValidationError } from '../../src/index.js';
+import { fixtureModel } from '../helpers/fixtures.js';
 import { PROMPT_IDS, testModels } from './models.js';
 
 // logprobs come from the native token loop; the reference is the stepwise API: getLogits() before each
@@ -65,4 +66,14 @@ describe.each(testModels())('logprobs on $name', ({ dir }) => {
     await expect(model.generate(PROMPT_IDS, { maxTokens: 2, searchOptions: { num_beams: 2 }, logprobs: 1 })).rejects.toThrow(ValidationError);
     expect((await model.generate(PROMPT_IDS, { maxTokens: 2 })).logprobs).toBeUndefined();
   });
+});
+
+it('are refused with the Engine (its requests run in the Engine\'s own step loop)', async () => {
+  using model = await Model.load(fixtureModel('tiny-random'), { threads: 1 });
+  const engine = await Engine.create(model);
+  try {
+    await expect(engine.generate(PROMPT_IDS, { maxTokens: 2, logprobs: 1 })).rejects.toThrow(/not with beam search or the Engine/);
+  } finally {
+    engine.dispose();
+  }
 });

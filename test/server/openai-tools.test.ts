@@ -136,7 +136,7 @@ describe('tool calls on /v1/chat/completions', () => {
     expect(tooled.usage!.prompt_tokens).toBeGreaterThan(plain.usage!.prompt_tokens);
   });
 
-  it('refuses a tool_choice naming no given tool, and a tool_choice without tools', async () => {
+  it('refuses a tool_choice naming no given tool, one without tools, and one with a response_format', async () => {
     const unknown = await chat.chat.completions
       .create({ model: 'm', messages, tools: [weather], tool_choice: { type: 'function', function: { name: 'nope' } } })
       .catch((e: unknown) => e);
@@ -144,6 +144,11 @@ describe('tool calls on /v1/chat/completions', () => {
     expect((unknown as Error).message).toMatch(/'nope' is not one of the tools/);
     const bare = await chat.chat.completions.create({ model: 'm', messages, tool_choice: 'required' }).catch((e: unknown) => e);
     expect(bare).toBeInstanceOf(OpenAI.BadRequestError);
+    const both = await chat.chat.completions
+      .create({ model: 'm', messages, tools: [weather], tool_choice: 'required', response_format: { type: 'json_object' } })
+      .catch((e: unknown) => e);
+    expect(both).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((both as Error).message).toMatch(/response_format: cannot be combined with tool_choice/);
   });
 });
 
