@@ -128,6 +128,18 @@ export interface NativeBinding {
   Engine: { create(model: NativeModel): Promise<NativeEngine> };
 }
 
+/**
+ * How to build the addon from here. An installed package has no devDependencies, so it rebuilds through its own
+ * install script (node-gyp-build, which runs npm's bundled node-gyp); a checkout has the npm script.
+ */
+function buildAdvice(): string {
+  const installed = packageRoot.split(path.sep).includes('node_modules');
+  const needs = 'needs python3, make and a C++17 compiler';
+  return installed
+    ? `build it from source by running 'npm rebuild ortgenai-node --ignore-scripts=false' in your project (${needs})`
+    : `build it by running 'npm run build:native' in ${packageRoot} (${needs})`;
+}
+
 let addon: NativeBinding | undefined;
 let runtime: RuntimeLibraries | undefined;
 /** The interpreter a `runtime: { python }` option named for the loaded runtime, so the same option does not ask it again. */
@@ -143,9 +155,7 @@ export function loadAddon(): NativeBinding {
   } catch (cause) {
     throw new RuntimeLoadError(
       `the ortgenai native addon is not built for ${process.platform}-${process.arch} (looked in ` +
-        `${path.join(packageRoot, 'prebuilds')} and ${path.join(packageRoot, 'build', 'Release')}); build it with ` +
-        "'npm run build:native' (cmake-js) or 'npx node-gyp rebuild' in " +
-        packageRoot,
+        `${path.join(packageRoot, 'prebuilds')} and ${path.join(packageRoot, 'build', 'Release')}); ${buildAdvice()}`,
       { cause },
     );
   }

@@ -1,13 +1,11 @@
 // The runtime of a Python environment: the official onnxruntime-genai wheel (0.18.0 in the pinned test venv)
 // and its onnxruntime, found by asking the interpreter, loaded under the same rules as the npm builds. Loads run
 // in child processes, since a process loads its runtime once.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RuntimeLoadError } from '../src/errors.js';
 import { resolveRuntimeLibraries } from '../src/runtime.js';
+import { runTypeScriptChild } from './helpers/child.js';
 import { fixtureModel, repoRoot, testPython } from './helpers/fixtures.js';
 
 const python = testPython();
@@ -15,21 +13,16 @@ const sitePackages = path.join(repoRoot, '.cache', 'python', 'venv', 'lib', 'pyt
 
 /** Runs `body` (TypeScript, `m` = the package) in a fresh node process with `env` added; returns its stdout lines. */
 function inChild(body: string, env: Record<string, string>): string[] {
-  const script = `
+  const child = runTypeScriptChild(
+    `
     const m = await import(${JSON.stringify(path.join(repoRoot, 'src/index.ts'))});
     try { ${body} } catch (err) { console.log('ERROR ' + err.constructor.name + ': ' + err.message); }
-  `;
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'ortgenai-pyruntime-')), 'child.mts');
-  writeFileSync(file, script);
-  const child = spawnSync(process.execPath, ['--import', 'tsx', file], {
-    cwd: repoRoot,
-    env: { ...process.env, ORTGENAI_PYTHON: '', ORTGENAI_LIB_PATH: '', ORTGENAI_LIB_DIR: '', ORT_LIB_PATH: '', ORT_LIB_DIR: '', ...env },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  expect(child.signal, child.stderr).toBeNull();
-  expect(child.status, child.stderr).toBe(0);
-  return child.stdout.trim().split('\n');
+  `,
+    env,
+  );
+  expect(child.signal, child.err).toBeNull();
+  expect(child.status, child.err).toBe(0);
+  return child.out.split('\n');
 }
 
 describe('runtime libraries from a Python environment', () => {

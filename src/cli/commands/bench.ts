@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ValidationError } from '../../errors.js';
 import { runBench } from '../../bench/run.js';
 import { benchOptionsSchema } from '../../bench/options.js';
+import { RunnerError } from '../../bench/runner-process.js';
 import { renderTable, renderTargets } from '../../bench/table.js';
 import { numberFlag, parseCommandArgs } from '../args.js';
 
@@ -11,7 +12,8 @@ export const summary = 'measure tokens/s, TTFT and memory against a C++ loop and
 const HELP = `usage: ortgenai bench (-m <model folder> | --preset small|phi3-mini) [options]
 
 Runs each runner in its own process on the same model and prompt, side by side, and prints medians,
-spread and ratios to the C++ reference loop (bench/native_loop.cc, built with 'npm run build:bench').
+spread and ratios to the C++ reference loop (bench/native_loop.cc, built with 'npm run build:reference').
+Exits with status 1 when a requested runner cannot run (the message says what it needs).
 
   -m, --model <dir>        ORT-GenAI model folder
       --preset <name>      generate this preset once into the cache (small, phi3-mini) and use it
@@ -93,5 +95,9 @@ export async function run(argv: string[]): Promise<void> {
   if (parsed.data.json) {
     await writeFile(parsed.data.json, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`\nwrote ${parsed.data.json}`);
+  }
+  const failed = [...new Set(report.results.filter((r) => r.error).map((r) => r.runner))];
+  if (failed.length) {
+    throw new RunnerError(`requested runners could not run: ${failed.join(', ')} (see above; leave them out with --runners)`);
   }
 }
