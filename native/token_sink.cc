@@ -1,5 +1,7 @@
 #include "token_sink.h"
 
+#include <algorithm>
+
 namespace oga {
 
 std::shared_ptr<TokenSink> TokenSink::Create(Napi::Env env, Napi::Function on_chunk, const char* name,
@@ -22,29 +24,51 @@ std::shared_ptr<TokenSink> TokenSink::Create(Napi::Env env, Napi::Function on_ch
 
 // JS thread: hand everything produced so far to onChunk(tokens, text, ends).
 void TokenSink::Deliver(Napi::Env env) {
-  std::vector<int32_t> tokens, ends;
+  std::vector<int32_t> tokens, ends, top_ids;
+  std::vector<float> logprobs, top_logprobs;
   std::string text;
   {
     std::lock_guard<std::mutex> lock(mu_);
     tokens.swap(tokens_);
     text.swap(text_);
     ends.swap(ends_);
+    logprobs.swap(logprobs_);
+    top_ids.swap(top_ids_);
+    top_logprobs.swap(top_logprobs_);
     utf16_ = 0;
     queued_ = false;
   }
   if (tokens.empty() || !on_chunk_) return;
   try {
-    on_chunk_->Call({ToInt32Array(env, tokens.data(), tokens.size()), Napi::String::New(env, text),
-                     ToInt32Array(env, ends.data(), ends.size())});
+    std::vector<napi_value> args{ToInt32Array(env, tokens.data(), tokens.size()), Napi::String::New(env, text),
+                                 ToInt32Array(env, ends.data(), ends.size())};
+    if (!logprobs.empty()) {
+      auto floats = [&](const std::vector<float>& v) {
+        auto out = Napi::Float32Array::New(env, v.size());
+        std::copy(v.begin(), v.end(), out.Data());
+        return out;
+      };
+      Napi::Object lp = Napi::Object::New(env);
+      lp.Set("logprobs", floats(logprobs));
+      lp.Set("topIds", ToInt32Array(env, top_ids.data(), top_ids.size()));
+      lp.Set("topLogprobs", floats(top_logprobs));
+      args.push_back(lp);
+    }
+    on_chunk_->Call(args);
   } catch (const Napi::Error&) {
     // A throwing consumer stops the producer; the exception itself already reached JS as uncaught.
     on_abandon_();
   }
 }
 
-void TokenSink::Produce(const int32_t* tokens, size_t count, const char* text) {
+void TokenSink::Produce(const int32_t* tokens, size_t count, const char* text, const Logprobs* logprobs) {
   std::lock_guard<std::mutex> lock(mu_);
   tokens_.insert(tokens_.end(), tokens, tokens + count);
+  if (logprobs) {
+    logprobs_.push_back(logprobs->logprob);
+    top_ids_.insert(top_ids_.end(), logprobs->top_ids, logprobs->top_ids + logprobs->top);
+    top_logprobs_.insert(top_logprobs_.end(), logprobs->top_logprobs, logprobs->top_logprobs + logprobs->top);
+  }
   if (text) {
     text_ += text;
     for (const char* p = text; *p; p++) {

@@ -26,8 +26,18 @@ class TokenSink {
   // Resolves with 'done' or 'stopped', or rejects with a GenAIError, after the last chunk was delivered.
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
-  // Producer thread. `text` (may be null) is the decoded text of the tokens.
-  void Produce(const int32_t* tokens, size_t count, const char* text);
+  // Log-probabilities of one token (from the logits it was chosen from) and its `top` most likely alternatives.
+  struct Logprobs {
+    float logprob;
+    const int32_t* top_ids;
+    const float* top_logprobs;
+    size_t top;
+  };
+
+  // Producer thread. `text` (may be null) is the decoded text of the tokens. `logprobs` (one token only) makes
+  // the delivery pass a fourth argument, `{logprobs: Float32Array, topIds: Int32Array, topLogprobs: Float32Array}`
+  // (`top` entries per token, most likely first).
+  void Produce(const int32_t* tokens, size_t count, const char* text, const Logprobs* logprobs = nullptr);
   // Producer thread, once: flushes what is left, then settles the promise.
   void Finish(Outcome outcome, std::string error = "");
 
@@ -47,6 +57,9 @@ class TokenSink {
   std::vector<int32_t> tokens_;
   std::string text_;
   std::vector<int32_t> ends_;
+  std::vector<float> logprobs_;
+  std::vector<int32_t> top_ids_;
+  std::vector<float> top_logprobs_;
   int32_t utf16_ = 0;
   bool queued_ = false;
 

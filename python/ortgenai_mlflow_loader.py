@@ -88,6 +88,28 @@ def _truncate_at_stop(text, stops):
     return (text[:cut], True) if cut >= 0 else (text, False)
 
 
+def _sampling(options, index):
+    """Search options for what a chat client means by its sampling fields, as Node's sampling.ts maps them:
+    temperature 0 is greedy; temperature > 0, or top_p / top_k / seed / n > 1 without one, samples at that
+    temperature (default 1) from the whole distribution (top_k 0, top_p 1) unless top_k / top_p narrow it;
+    none of them keeps the model's genai_config. Choice ``index`` uses seed + index."""
+    temperature = options.get("temperature")
+    seed = options.get("seed")
+    seeded = {} if seed is None else {"random_seed": int(seed) + index}
+    if temperature == 0:
+        return {"do_sample": False, **seeded}
+    asked = any(options.get(k) is not None for k in ("temperature", "top_p", "top_k", "seed"))
+    if not (asked or int(options.get("n") or 1) > 1 or options.get("do_sample") is True):
+        return {} if options.get("do_sample") is None else {"do_sample": bool(options["do_sample"])}
+    return {
+        "do_sample": True,
+        "temperature": float(temperature if temperature is not None else 1.0),
+        "top_p": float(options.get("top_p") if options.get("top_p") is not None else 1.0),
+        "top_k": int(options.get("top_k") if options.get("top_k") is not None else 0),
+        **seeded,
+    }
+
+
 def _guidance(response_format):
     """The JSON schema for guidance; compact whitespace unless the schema sets ``x-guidance`` (as in Node)."""
     if not response_format or response_format.get("type") in (None, "text"):
@@ -115,19 +137,12 @@ class _OrtGenAIPyfunc:
         self.task = flavor.get("task")
         self.model_name = flavor.get("source_model_name") or ""
 
-    def _generate(self, prompt_tokens, options):
-        """One completion: (text, completion token count, finish_reason)."""
+    def _generate(self, prompt_tokens, options, index=0):
+        """Choice ``index``: (text, completion token count, finish_reason)."""
         og = self._og
         max_tokens = int(options["max_tokens"])
         params = og.GeneratorParams(self.model)
-        search = {"max_length": len(prompt_tokens) + max_tokens}
-        for src, dst in (("temperature", "temperature"), ("top_p", "top_p"), ("top_k", "top_k")):
-            if options.get(src) is not None:
-                search[dst] = options[src]
-        if options.get("temperature", 0) and options["temperature"] > 0:
-            search["do_sample"] = True
-        if options.get("seed") is not None:
-            search["random_seed"] = int(options["seed"])
+        search = {"max_length": len(prompt_tokens) + max_tokens, **_sampling(options, index)}
         params.set_search_options(**search)
         guidance = _guidance(options.get("response_format"))
         if guidance is not None:
@@ -159,7 +174,7 @@ class _OrtGenAIPyfunc:
             prompt_tokens = self.tokenizer.encode(self._prompt(row))
             choices, completion_tokens = [], 0
             for index in range(int(options.get("n") or 1)):
-                text, count, finish = self._generate(prompt_tokens, options)
+                text, count, finish = self._generate(prompt_tokens, options, index)
                 completion_tokens += count
                 choices.append((index, text, finish))
             if self.task is None:

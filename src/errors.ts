@@ -34,6 +34,13 @@ export class ValidationError extends OrtGenAIError {
   }
 }
 
+/** A guidance grammar (JSON schema, regex, Lark) that ORT-GenAI cannot build: the caller's input, not a failure. */
+export class GuidanceError extends ValidationError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, [], options);
+  }
+}
+
 /** The native runtime (our addon, ONNX Runtime or ORT-GenAI) could not be found or loaded. */
 export class RuntimeLoadError extends OrtGenAIError {
   constructor(message: string, options?: { cause?: unknown }) {

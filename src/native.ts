@@ -84,10 +84,20 @@ export interface NativeGenerator extends NativeDisposable {
    * Prefill `prompt` (if given) and decode until done or stop(), on a native thread. Tokens arrive in batches with
    * their decoded text (only with a tokenizer) and, per token, where its text ends (UTF-16 index into `text`).
    */
-  run(prompt: Int32Array | number[] | null, tokenizer: NativeTokenizer | null, onChunk: ChunkCallback): Promise<'done' | 'stopped'>;
+  run(prompt: Int32Array | number[] | null, tokenizer: NativeTokenizer | null, onChunk: ChunkCallback, topLogprobs?: number | null): Promise<'done' | 'stopped'>;
   stop(): void;
 }
-export type ChunkCallback = (tokens: Int32Array, text: string, ends: Int32Array) => void;
+/**
+ * With `topLogprobs` given to run(), single-sequence deliveries carry each token's log-probability and its
+ * `topLogprobs` most likely alternatives (`topIds`/`topLogprobs`, that many per token, most likely first),
+ * computed in the native loop from the logits the token was chosen from.
+ */
+export interface NativeLogprobs {
+  logprobs: Float32Array;
+  topIds: Int32Array;
+  topLogprobs: Float32Array;
+}
+export type ChunkCallback = (tokens: Int32Array, text: string, ends: Int32Array, logprobs?: NativeLogprobs) => void;
 
 /** One generation scheduled by an Engine: the same run/stop contract as NativeGenerator's token loop. */
 export interface NativeEngineRequest extends NativeDisposable {

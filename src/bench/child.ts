@@ -8,6 +8,7 @@ import type { LoadedRunner, LoadRunner } from './runner.js';
 const loaders: Record<Exclude<RunnerName, 'native' | 'python-og'>, () => Promise<{ load: LoadRunner }>> = {
   stepwise: () => import('./runners/stepwise.js'),
   generate: () => import('./runners/generate.js'),
+  'generate-logprobs': () => import('./runners/generate-logprobs.js'),
   'ort-loop': () => import('./runners/ort-loop.js'),
   transformersjs: () => import('./runners/transformersjs.js'),
 };

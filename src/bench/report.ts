@@ -106,7 +106,7 @@ export function compare(cells: Cell[]): Summary[] {
         rss_ratio_to_native: s.medians.peak_rss_mb / n.peak_rss_mb,
         model_rss_ratio_to_native: s.medians.model_rss_mb / n.model_rss_mb,
       };
-      if (s.runner === 'stepwise' || s.runner === 'generate') {
+      if (s.runner === 'stepwise' || s.runner === 'generate' || s.runner === 'generate-logprobs') {
         s.binding_overhead_us_per_token = paired(s.runs, native.runs, 'decode_ms_per_step', difference) * 1000;
       }
     }

@@ -4,8 +4,8 @@
  * (native/token_loop.cc) and hands text to JS in batches, so the per-token cost in JS is near zero.
  */
 import { z } from 'zod';
-import { DisposedError, ValidationError } from '../errors.js';
-import { binding, type NativeEngine, type NativeGeneratorParams } from '../native.js';
+import { DisposedError, GenAIError, GuidanceError, ValidationError } from '../errors.js';
+import { binding, type ChunkCallback, type NativeEngine, type NativeGeneratorParams, type NativeLogprobs } from '../native.js';
 import { Adapters } from './adapters.js';
 import { startSoon } from './engine-batching.js';
 import type { Model } from './model.js';
@@ -20,7 +20,10 @@ export interface GenerateOptions {
   temperature?: number;
   topP?: number;
   topK?: number;
-  /** Sample instead of greedy search. Defaults to true when temperature, topP or topK is given. */
+  /**
+   * Sample instead of greedy search. Defaults to true when temperature (> 0), topP or topK is given; then
+   * top_k is 0 (the whole distribution) unless topK or searchOptions.top_k says otherwise.
+   */
   doSample?: boolean;
   seed?: number;
   repetitionPenalty?: number;
@@ -32,6 +35,20 @@ export interface GenerateOptions {
   searchOptions?: SearchOptions;
   /** A LoRA adapter loaded in `adapters` to run this generation with (not with the Engine). */
   adapter?: { adapters: Adapters; name: string };
+  /**
+   * Collect each new token's log-probability and those of its `logprobs` most likely alternatives (0-20), from
+   * the model's logits before sampling (the result's `logprobs`). Not with beam search or the Engine.
+   */
+  logprobs?: number;
+}
+
+/** One generated token's log-probability (natural log) and its most likely alternatives. */
+export interface TokenLogprob {
+  token: number;
+  /** The token's text as the stream decoded it ('' when it ends inside a multi-byte character). */
+  text: string;
+  logprob: number;
+  top: { token: number; logprob: number }[];
 }
 
 export type FinishReason = 'stop' | 'length' | 'abort';
@@ -43,6 +60,8 @@ export interface GenerateResult {
   promptTokens: number;
   completionTokens: number;
   finishReason: FinishReason;
+  /** With the `logprobs` option: one entry per token of `tokens`. */
+  logprobs?: TokenLogprob[];
 }
 
 export const DEFAULT_MAX_TOKENS = 256;
@@ -69,6 +88,7 @@ const generateOptionsSchema = z.object({
     })
     .strict()
     .optional(),
+  logprobs: z.number().int().min(0).max(20).optional(),
 });
 
 const GENERATE_OPTION_NAMES = Object.keys(generateOptionsSchema.shape);
@@ -94,6 +114,9 @@ function searchOptionsFor(o: Parsed, promptTokens: number, contextLength: number
   if (o.repetitionPenalty !== undefined) s.repetition_penalty = o.repetitionPenalty;
   // temperature 0 is the usual way to ask for greedy decoding.
   s.do_sample = o.doSample ?? (s.do_sample || (sampling && o.temperature !== 0));
+  // Named sampling options sample from the whole distribution unless they narrow it themselves: model
+  // configs (Phi-3's among them) ship top_k 1, which would make any temperature greedy.
+  if (s.do_sample && sampling && o.topK === undefined && o.searchOptions.top_k === undefined) s.top_k = 0;
   if (o.maxTokens !== undefined || s.max_length === undefined) {
     s.max_length = promptTokens + (o.maxTokens ?? DEFAULT_MAX_TOKENS);
   }
@@ -121,6 +144,24 @@ function promptTokens(model: Model, tokenizer: Tokenizer, input: string | number
   return tokens;
 }
 
+/** A Generator; a grammar ORT-GenAI cannot build ("Error creating grammar: ...") is the caller's GuidanceError. */
+async function createGenerator(model: Model, params: NativeGeneratorParams, guidance: GenerateOptions['guidance']) {
+  try {
+    return await binding().Generator.create(model.native, params);
+  } catch (err) {
+    if (guidance && err instanceof GenAIError && /grammar/i.test(err.message)) {
+      throw new GuidanceError(`invalid ${guidance.type} guidance: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+function tokenLogprob(token: number, text: string, lp: NativeLogprobs, i: number): TokenLogprob {
+  const k = lp.topIds.length / lp.logprobs.length;
+  const top = Array.from({ length: k }, (_, j) => ({ token: lp.topIds[i * k + j], logprob: lp.topLogprobs[i * k + j] }));
+  return { token, text, logprob: lp.logprobs[i], top };
+}
+
 /**
  * Runs one generation; `onText` receives text as it becomes final. Resolves (never rejects) on abort, with the
  * text produced so far. Everything it needs from `model` is taken before its first await, so disposing the model
@@ -132,10 +173,11 @@ export async function runGeneration(
   options: GenerateOptions | undefined,
   onText?: (text: string) => void,
   engine?: NativeEngine,
+  collected?: TokenLogprob[],
 ): Promise<GenerateResult> {
   const tokenizer = model.acquireTokenizer();
   try {
-    return await generation(model, tokenizer, input, options, onText, engine);
+    return await generation(model, tokenizer, input, options, onText, engine, collected);
   } finally {
     model.releaseTokenizer();
   }
@@ -148,6 +190,7 @@ async function generation(
   options: GenerateOptions | undefined,
   onText: ((text: string) => void) | undefined,
   engine: NativeEngine | undefined,
+  collected: TokenLogprob[] | undefined,
 ): Promise<GenerateResult> {
   const o = parseGenerateOptions(options);
   const prompt = promptTokens(model, tokenizer, input);
@@ -158,17 +201,19 @@ async function generation(
   if (engine && o.guidance) throw new ValidationError('the Engine does not support guidance; use model.generate()');
   // Its requests have no SetActiveAdapter in the C API either.
   if (engine && o.adapter) throw new ValidationError('the Engine does not support LoRA adapters; use model.generate()');
+  if (o.logprobs !== undefined && (engine || beams)) throw new ValidationError('logprobs are computed for greedy or sampled search with model.generate()/stream(), not with beam search or the Engine');
   const b = binding();
   const params = b.GeneratorParams.create(model.native);
   try {
     applySearchOptions(params, search);
     if (o.guidance) params.setGuidance(o.guidance.type, o.guidance.data);
     // Each generation gets its own Generator, or a request scheduled by the Engine: both run and stop alike.
-    const generator = engine ? undefined : await b.Generator.create(model.native, params);
+    const generator = engine ? undefined : await createGenerator(model, params, o.guidance);
     const gen = generator ?? engine!.createRequest(params);
     try {
       if (o.adapter) generator!.setActiveAdapter(o.adapter.adapters.native, o.adapter.name);
       const tokens: number[] = [];
+      const logprobs = o.logprobs === undefined ? undefined : (collected ?? []);
       let text = '';
       let finish: FinishReason | undefined;
       if (o.signal?.aborted) finish = 'abort';
@@ -187,19 +232,25 @@ async function generation(
       try {
         if (!finish) {
           // Beam search only knows its winner at the end: collect ids, decode once.
-          const running = gen.run(prompt, beams ? null : tokenizer.native, (ids, chunk, ends) => {
+          const onChunk: ChunkCallback = (ids, chunk, ends, lp) => {
             // One token at a time, so a stop string cuts the tokens exactly where it cuts the text.
             for (let i = 0, start = 0; i < ids.length && !finish && !beams; start = ends[i++]) {
-              const { emit: safe, hit } = stops.push(chunk.slice(start, ends[i]));
+              const piece = chunk.slice(start, ends[i]);
+              const { emit: safe, hit } = stops.push(piece);
+              if (!hit) {
+                tokens.push(ids[i]);
+                if (lp && logprobs) logprobs.push(tokenLogprob(ids[i], piece, lp, i));
+              }
               emit(safe);
               if (hit) {
                 finish = 'stop';
                 gen.stop();
-              } else {
-                tokens.push(ids[i]);
               }
             }
-          });
+          };
+          const running = generator
+            ? generator.run(prompt, beams ? null : tokenizer.native, onChunk, o.logprobs ?? null)
+            : gen.run(prompt, tokenizer.native, onChunk);
           if (engine) startSoon(engine);
           const outcome = await running;
           // Stopped by nobody here: the Engine was disposed with this request in flight.
@@ -217,6 +268,7 @@ async function generation(
       const eos = tokenizer.eosTokenIds;
       const endedOnEos = tokens.length > 0 && eos.includes(tokens[tokens.length - 1]);
       if (endedOnEos) tokens.pop();
+      if (endedOnEos && logprobs?.length === tokens.length + 1) logprobs.pop();
       if (!finish) {
         emit(stops.flush());
         finish = endedOnEos ? 'stop' : 'length';
@@ -227,6 +279,7 @@ async function generation(
         promptTokens: prompt.length,
         completionTokens: tokens.length,
         finishReason: finish,
+        ...(logprobs ? { logprobs } : {}),
       };
     } finally {
       gen.dispose();
@@ -236,7 +289,8 @@ async function generation(
   }
 }
 
-export type TextStream = AsyncIterable<string> & { result: Promise<GenerateResult> };
+/** `logprobs` (with that option) fills up as tokens arrive: entries for the text read so far are there. */
+export type TextStream = AsyncIterable<string> & { result: Promise<GenerateResult>; logprobs?: TokenLogprob[] };
 
 /**
  * Streams text chunks. Generation starts at once; chunks wait in a queue until read. Leaving the loop early
@@ -258,6 +312,7 @@ export function streamGeneration(
     wake?.();
     wake = undefined;
   };
+  const logprobs: TokenLogprob[] | undefined = options?.logprobs === undefined ? undefined : [];
   const result = runGeneration(
     model,
     input,
@@ -267,6 +322,7 @@ export function streamGeneration(
       notify();
     },
     engine,
+    logprobs,
   );
   result.then(
     () => {
@@ -281,6 +337,7 @@ export function streamGeneration(
   );
   return {
     result,
+    ...(logprobs ? { logprobs } : {}),
     async *[Symbol.asyncIterator]() {
       try {
         for (;;) {

@@ -18,7 +18,7 @@ import { llmTask, ServingCore } from './core.js';
 import { Exchange } from './exchange.js';
 import { ConcurrencyLimiter } from './limiter.js';
 import { completions, listModels, retrieveModel } from './openai/routes.js';
-import { sendOpenAIError } from './openai/errors.js';
+import { openaiError, sendOpenAIError } from './openai/errors.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
 import { invocations, sendMlflowError } from './scoring/invocations.js';
 
@@ -71,6 +71,20 @@ function createdSeconds(model: PyFuncModel): number {
 }
 
 /**
+ * The answer to a request Node's parser refused (no Exchange exists for it): 431 for oversized headers,
+ * else 400, with the JSON error body of the route it was meant for, as the rest of the server answers.
+ */
+function malformedRequestResponse(err: NodeJS.ErrnoException & { rawPacket?: Buffer }): string {
+  const [status, reason, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'The request headers are too large.']
+      : [400, 'Bad Request', `The HTTP request is malformed (${err.code ?? 'parse error'}): ${err.message}`];
+  const openai = /^[A-Z]+ \/v1\//.test(err.rawPacket?.subarray(0, 64).toString('latin1') ?? '');
+  const body = JSON.stringify(openai ? openaiError(message, status, 'invalid_http_request') : new MlflowException(message, 'BAD_REQUEST').toJSON());
+  return `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+}
+
+/**
  * Serves one PyFuncModel. Events: 'response' ({@link ResponseEvent}) after each request, 'error' for
  * failures outside any request (listening). Not listening until `listen()`.
  */
@@ -81,6 +95,7 @@ export class ModelServer extends EventEmitter {
   readonly #ownsModel: boolean;
   readonly #inflight = new Set<{ ex: Exchange; done: Promise<void> }>();
   #closing: Promise<void> | undefined;
+  #endGrace: (() => void) | undefined;
 
   constructor(model: PyFuncModel, options: ServerOptions = {}, ownsModel = false) {
     super();
@@ -95,8 +110,8 @@ export class ModelServer extends EventEmitter {
       createdSeconds(model),
     );
     this.http = createHttpServer((req, res) => this.#handle(req, res));
-    this.http.on('clientError', (err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    this.http.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket) => {
+      if (socket.writable) socket.end(malformedRequestResponse(err));
       else socket.destroy(err);
     });
   }
@@ -204,10 +219,17 @@ export class ModelServer extends EventEmitter {
   /**
    * Graceful shutdown: stop accepting connections, let in-flight requests finish for `timeout` seconds,
    * abort the rest (their predictions get the abort signal), wait for predictions to settle, close all
-   * connections, and dispose the model if the server owns it (`serve()`). Idempotent.
+   * connections, and dispose the model if the server owns it (`serve()`). Idempotent; a later call with a
+   * shorter `timeout` shortens the grace period (in-flight generations are still stopped before disposal).
    */
   close(options: CloseOptions = {}): Promise<void> {
-    this.#closing ??= this.#shutdown(options.timeout ?? this.options.shutdownTimeout);
+    const timeout = options.timeout ?? this.options.shutdownTimeout;
+    if (this.#closing) {
+      // A later call with a shorter grace period (a second SIGTERM) cuts the running one short.
+      setTimeout(() => this.#endGrace?.(), timeout * 1000).unref();
+      return this.#closing;
+    }
+    this.#closing = this.#shutdown(timeout);
     return this.#closing;
   }
 
@@ -216,7 +238,8 @@ export class ModelServer extends EventEmitter {
     this.http.closeIdleConnections();
     const settled = (promises: Iterable<Promise<unknown>>, seconds: number) =>
       Promise.race([Promise.allSettled([...promises]), new Promise((resolve) => setTimeout(resolve, seconds * 1000).unref())]);
-    await settled([...this.#inflight].map((f) => f.done), timeout);
+    const graceEnded = new Promise((resolve) => (this.#endGrace = () => resolve(undefined)));
+    await Promise.race([settled([...this.#inflight].map((f) => f.done), timeout), graceEnded]);
     for (const { ex } of this.#inflight) ex.abort('shutdown');
     await settled([...this.#inflight].map((f) => f.done), 5);
     // Native generations stop at the next token once aborted; give them a moment before the model goes.

@@ -34,7 +34,7 @@ const row = (runner: string, mode = 'sequential') => report.results.find((r) => 
 
 describe('ortgenai bench', () => {
   it('runs every runner and reports medians under the documented keys', () => {
-    for (const runner of ['native', 'stepwise', 'generate', 'transformersjs', 'ort-loop']) {
+    for (const runner of ['native', 'stepwise', 'generate', 'generate-logprobs', 'transformersjs', 'ort-loop']) {
       const r = row(runner);
       expect(r.error, `${runner}: ${r.error}`).toBeUndefined();
       expect(Object.keys(r.medians!)).toEqual(
@@ -45,13 +45,14 @@ describe('ortgenai bench', () => {
   });
 
   it('gives every runner its ratios to the C++ loop', () => {
-    for (const runner of ['stepwise', 'generate', 'transformersjs', 'ort-loop']) {
+    for (const runner of ['stepwise', 'generate', 'generate-logprobs', 'transformersjs', 'ort-loop']) {
       expect(Object.keys(row(runner).ratios!).sort()).toEqual(
         ['decode_ratio_to_native', 'e2e_ratio_to_native', 'model_rss_ratio_to_native', 'prefill_ratio_to_native',
           'rss_ratio_to_native', 'ttft_ratio_to_native'],
       );
     }
     expect(typeof row('stepwise').binding_overhead_us_per_token).toBe('number');
+    expect(typeof row('generate-logprobs').binding_overhead_us_per_token).toBe('number');
   });
 
   it('never lets EOS end a run early', () => {
@@ -63,6 +64,7 @@ describe('ortgenai bench', () => {
   it('has our binding produce exactly the C++ loop\'s greedy tokens', () => {
     expect(row('stepwise').tokens_match_native).toBe(true);
     expect(row('generate').tokens_match_native).toBe(true);
+    expect(row('generate-logprobs').tokens_match_native).toBe(true);
   });
 
   it('measures concurrent generations against a single stream', () => {

@@ -46,7 +46,7 @@ TEXT = {
 
 CHAT = {
     "unified": {"messages": MESSAGES, "max_tokens": 3},
-    "unified n=2": {"messages": MESSAGES, "max_tokens": 2, "n": 2},
+    "unified n=2": {"messages": MESSAGES, "max_tokens": 2, "n": 2, "temperature": 0.0},
     "unified stop list": {"messages": MESSAGES, "max_tokens": 8, "stop": [","]},
     "unified stop string": {"messages": MESSAGES, "max_tokens": 3, "stop": ","},
     "unified missing role": {"messages": [{"content": "x"}]},
@@ -64,7 +64,7 @@ CHAT = {
 
 COMPLETIONS = {
     "unified": {"prompt": "The the, and", "max_tokens": 3},
-    "unified n=2": {"prompt": "Hello", "max_tokens": 2, "n": 2},
+    "unified n=2": {"prompt": "Hello", "max_tokens": 2, "n": 2, "temperature": 0.0},
     "dataframe_records": {"dataframe_records": [{"prompt": "Hello", "max_tokens": 2}]},
     "unified prompt not text": {"prompt": 5},
 }

@@ -86,3 +86,20 @@ def test_a_typescript_model_says_what_to_install_when_node_or_the_package_is_mis
     monkeypatch.setenv("ORTGENAI_NODE_PACKAGE", str(tmp_path))
     with pytest.raises(mlflow.exceptions.MlflowException, match=r"ORTGENAI_NODE_PACKAGE=.* is not a package folder"):
         mlflow.pyfunc.load_model(str(out / "pythonmodel"))
+
+
+def test_chat_sampling_means_what_clients_mean(node_folders):
+    """The Python loader maps temperature, top_k and n as Node does, whatever genai_config's top_k 1 says."""
+    out, _ = node_folders
+    model = mlflow.pyfunc.load_model(str(out / "chat"))
+
+    def say(**request):
+        answer = model.predict({"messages": [{"role": "user", "content": "The the, and"}], "max_tokens": 12, **request})
+        return [choice["message"]["content"] for choice in answer[0]["choices"]]
+
+    greedy = say(temperature=0.0)
+    assert say() == greedy  # no sampling field: the model's own (greedy) search
+    assert say(temperature=0.0, n=2) == greedy * 2
+    sampled = say(temperature=1.0, n=4)
+    assert len(set(sampled)) == 4 and greedy[0] not in sampled
+    assert say(temperature=1.0, top_k=1) == greedy

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ColSpec, DataType, ModelSignature, pyfunc, Schema } from '../../src/mlflow/index.js';
-import { repoRoot } from '../helpers/fixtures.js';
+import { ColSpec, DataType, ModelSignature, ortgenai, pyfunc, Schema } from '../../src/mlflow/index.js';
+import { fixtureModel, repoRoot } from '../helpers/fixtures.js';
 
 // `ortgenai serve` as users run it: the built CLI (dist/, built by `npm test`'s pretest) in its own process.
 
@@ -30,17 +30,26 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
+/** `ortgenai serve` in its own process; resolves once it prints the URL it serves at. */
+async function startServe(model: string) {
+  const child = spawn(process.execPath, [CLI, 'serve', '-m', model, '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d: Buffer) => (out.stdout += d));
+  child.stderr.on('data', (d: Buffer) => (out.stderr += d));
+  const exited = once(child, 'exit');
+  try {
+    await expect.poll(() => /at (http:\/\/\S+)/.exec(out.stdout)?.[1] ?? (child.exitCode !== null ? `exited: ${out.stderr}` : undefined), { timeout: 60_000 }).toMatch(/^http:/);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return { child, out, exited, url: /at (http:\/\/\S+)/.exec(out.stdout)![1] };
+}
+
 describe('ortgenai serve', () => {
   it('serves a model, answers /ping and /invocations, and shuts down cleanly on SIGTERM', async () => {
-    const child = spawn(process.execPath, [CLI, 'serve', '-m', modelDir, '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const exited = once(child, 'exit');
+    const { child, out, exited, url } = await startServe(modelDir);
     try {
-      await expect.poll(() => /at (http:\/\/\S+)/.exec(stdout)?.[1] ?? (child.exitCode !== null ? `exited: ${stderr}` : undefined), { timeout: 60_000 }).toMatch(/^http:/);
-      const url = /at (http:\/\/\S+)/.exec(stdout)![1];
       const ping = await fetch(`${url}/ping`);
       expect(ping.status).toBe(200);
       expect(await ping.text()).toBe('\n');
@@ -54,10 +63,30 @@ describe('ortgenai serve', () => {
       child.kill('SIGTERM');
     }
     const [code, signal] = await exited;
-    expect({ code, signal, stderr }).toMatchObject({ code: 0, signal: null });
-    expect(stderr).toContain('POST /invocations 200');
-    expect(stderr).toContain('SIGTERM, shutting down');
-    expect(stdout).toContain('ortgenai serve: stopped');
+    expect({ code, signal, stderr: out.stderr }).toMatchObject({ code: 0, signal: null });
+    expect(out.stderr).toContain('POST /invocations 200');
+    expect(out.stderr).toContain('SIGTERM, shutting down');
+    expect(out.stdout).toContain('ortgenai serve: stopped');
+  });
+
+  it('a second SIGTERM stops running generations before it exits, so ONNX Runtime does not crash', async () => {
+    const chatDir = path.join(root, 'chat');
+    await ortgenai.saveModel(chatDir, { model: fixtureModel('tiny-random'), task: 'llm/v1/chat' });
+    const { child, out, exited, url } = await startServe(chatDir);
+    const request = { messages: [{ role: 'user', content: 'hi' }], max_tokens: 500, temperature: 1, stream: true };
+    const streams = await Promise.all(
+      [1, 2, 3].map(() => fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(request) })),
+    );
+    const readers = streams.map((res) => res.body!.getReader());
+    await Promise.all(readers.map((r) => r.read())); // every generation is running
+    child.kill('SIGTERM');
+    await expect.poll(() => out.stderr).toContain('SIGTERM, shutting down');
+    child.kill('SIGTERM');
+    const [code, signal] = await exited;
+    expect({ code, signal }).toEqual({ code: 130, signal: null });
+    expect(out.stderr).toContain('SIGTERM again, stopping generations');
+    expect(out.stderr).not.toMatch(/onnxruntime|\[E:|Segmentation|terminate called/i);
+    await Promise.all(readers.map((r) => r.cancel().catch(() => undefined)));
   });
 
   it('refuses bad flags with the usage text', async () => {

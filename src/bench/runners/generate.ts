@@ -3,11 +3,18 @@
 // model at once, or N requests through our Engine (ORT-GenAI's scheduler).
 import { Engine, type GenerateOptions, type TextStream } from '../../index.js';
 import { GenerationClock } from '../clock.js';
-import type { ConcurrencyMode, Generation } from '../protocol.js';
+import type { ConcurrencyMode, Generation, RunnerSpec } from '../protocol.js';
 import { allAtOnce, unsupported, type LoadRunner } from '../runner.js';
 import { loadModel } from './stepwise.js';
 
-export const load: LoadRunner = async (spec) => {
+/** The runner with `extra` generate options on every stream (generate-logprobs adds `logprobs`). */
+export function streamRunner(extra: GenerateOptions = {}): LoadRunner {
+  return (spec) => loadStreams(spec, extra);
+}
+
+export const load: LoadRunner = streamRunner();
+
+async function loadStreams(spec: RunnerSpec, extra: GenerateOptions) {
   if (spec.batch !== 1) throw new Error('generate/stream takes one prompt; run it with --batch 1');
   const model = await loadModel(spec);
   const promptLength = spec.promptIds.length;
@@ -16,6 +23,7 @@ export const load: LoadRunner = async (spec) => {
     maxTokens: spec.genTokens,
     doSample: false,
     searchOptions: { min_length: promptLength + spec.genTokens },
+    ...extra,
   };
   let engine: Engine | undefined;
 
@@ -47,4 +55,4 @@ export const load: LoadRunner = async (spec) => {
       model.dispose();
     },
   };
-};
+}

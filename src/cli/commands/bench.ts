@@ -22,8 +22,9 @@ Exits with status 1 when a requested runner cannot run (the message says what it
       --warmup <n>         untimed generations first (default 1)
       --threads <list>     intra-op thread counts to compare at, e.g. 1,2 (default 1,2)
       --concurrency <n>    also run n generations at once on one model (default 1: off)
-      --runners <list>     native,stepwise,generate,transformersjs,ort-loop (default: these), python-og (the official
-                           Python binding's loop; needs ORTGENAI_PYTHON, whose library every runner then uses)
+      --runners <list>     native,stepwise,generate,generate-logprobs,transformersjs,ort-loop (default: these),
+                           python-og (the official Python binding's loop; needs ORTGENAI_PYTHON, whose library
+                           every runner then uses)
       --json <file>        write the full report as JSON
       --cache-dir <dir>    where presets are generated (default ~/.cache/ortgenai-node)`;
 

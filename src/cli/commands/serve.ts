@@ -72,13 +72,16 @@ export async function run(argv: string[]): Promise<void> {
   console.log(`ortgenai serve: serving ${uri} as '${server.modelName}' at ${server.url} (/invocations${routes})`);
 
   await new Promise<void>((resolve, reject) => {
-    let stopping = false;
+    let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        process.stderr.write(`ortgenai serve: ${signal} again, exiting now\n`);
-        process.exit(130);
+      signals += 1;
+      if (signals === 2) {
+        // Exiting under running native generations crashes ONNX Runtime: abort them, then exit.
+        process.stderr.write(`ortgenai serve: ${signal} again, stopping generations and exiting (a third signal exits at once)\n`);
+        server.close({ timeout: 0 }).finally(() => process.exit(130));
+        return;
       }
-      stopping = true;
+      if (signals > 2) process.exit(130);
       process.stderr.write(`ortgenai serve: ${signal}, shutting down (in-flight requests get ${server.options.shutdownTimeout} s)\n`);
       server.close().then(() => {
         process.off('SIGINT', onSignal);

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { AbortError } from '../../errors.js';
-import type { GenerateOptions, GenerateResult, Model } from '../../genai/index.js';
+import type { GenerateOptions, GenerateResult, Model, TokenLogprob } from '../../genai/index.js';
 import type {
   ChatCompletion,
   ChatCompletionChunk,
   ChatCompletionRequest,
+  ChatFinishReason,
   CompletionRequest,
   FinishReason,
   GenerationConfig,
@@ -13,12 +14,17 @@ import type {
   TextCompletionChunk,
   Usage,
 } from './schemas.js';
+import { chatLogprobs, completionLogprobs, requestedLogprobs, TokenTexts } from './logprobs.js';
+import { samplingOptions } from './sampling.js';
+import { parseToolCalls, ToolCallStream } from './tool-calls.js';
+import { toolGuidance, wantsToolCalls } from './tool-guidance.js';
 
 /**
  * OpenAI chat/completions responses produced with an ORT-GenAI model. Precedence of settings, as in
  * MLflow's transformers flavor: request fields > the model config > ORT-GenAI's defaults
- * (genai_config.json search options). `n` choices are generated one after another from the same prompt;
- * with a `seed`, choice i uses `seed + i`, so choices differ yet replay exactly.
+ * (genai_config.json search options); sampling fields mean what OpenAI clients mean (sampling.ts). `n`
+ * choices are generated one after another from the same prompt; with a `seed`, choice i uses `seed + i`,
+ * so choices differ yet replay exactly.
  */
 
 type Request = ChatCompletionRequest | CompletionRequest;
@@ -43,22 +49,16 @@ function guidance(format: ResponseFormat | null | undefined): GenerateOptions['g
   return { type: 'json_schema', data: JSON.stringify(data) };
 }
 
-/** The generate options for one request; `stop` and every sampling field follow request > config. */
+/** The generate options for one request: sampling as {@link samplingOptions}, the rest request > config. */
 export function generateOptions(request: Partial<Request>, config: GenerationConfig, signal?: AbortSignal): GenerateOptions {
-  const pick = <K extends keyof GenerationConfig & keyof Request>(key: K) => request[key] ?? config[key] ?? undefined;
-  const temperature = pick('temperature');
-  const stop = pick('stop');
+  const stop = request.stop ?? config.stop ?? undefined;
   const options: GenerateOptions = {
     maxTokens: request.max_completion_tokens ?? request.max_tokens ?? config.max_tokens ?? config.max_new_tokens ?? undefined,
-    temperature,
-    topP: pick('top_p'),
-    topK: pick('top_k'),
-    seed: pick('seed'),
+    ...samplingOptions(request, config),
     repetitionPenalty: config.repetition_penalty ?? undefined,
-    // Sampling is what a temperature asks for; 0 means greedy, as with OpenAI.
-    doSample: config.do_sample ?? (temperature == null ? undefined : temperature > 0),
     stop: stop == null ? undefined : typeof stop === 'string' ? [stop] : stop,
-    guidance: guidance(request.response_format),
+    logprobs: requestedLogprobs(request),
+    guidance: ('messages' in request && request.messages ? toolGuidance(request as ChatCompletionRequest) : undefined) ?? guidance(request.response_format),
     signal,
   };
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as GenerateOptions;
@@ -77,12 +77,48 @@ function finishReason(result: GenerateResult, signal?: AbortSignal): FinishReaso
   return result.finishReason;
 }
 
-/** The chat template of the model's tokenizer, with the assistant turn opened. */
+/**
+ * The chat template of the model's tokenizer, with the assistant turn opened. Tools go to the library's
+ * `tools` argument and, as a JSON string, to the system message's `tools` field (where Phi-4-mini's
+ * template reads them). Messages keep `tool_calls` / `tool_call_id` / `name` for templates that use them;
+ * an assistant message with only tool calls gets them as its content in the Phi format, so templates that
+ * print only content still show the model its own calls.
+ */
 export function chatPrompt(model: Model, request: ChatCompletionRequest): string {
-  const messages = request.messages.map((m) => ({ role: m.role, content: m.content ?? '' }));
   const tools = request.tools?.length ? JSON.stringify(request.tools) : undefined;
+  const messages = request.messages.map((m) => {
+    const calls = m.tool_calls?.map((c) => ({ name: c.function.name, arguments: parseArguments(c.function.arguments) }));
+    const content = m.content ?? (calls?.length ? `<|tool_call|>${JSON.stringify(calls)}<|/tool_call|>` : '');
+    return {
+      role: m.role,
+      content,
+      ...(m.name != null ? { name: m.name } : {}),
+      ...(m.tool_calls != null ? { tool_calls: m.tool_calls } : {}),
+      ...(m.tool_call_id != null ? { tool_call_id: m.tool_call_id } : {}),
+      ...(tools && m.role === 'system' ? { tools } : {}),
+    };
+  });
   return model.tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true, ...(tools ? { tools } : {}) });
 }
+
+function parseArguments(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A chat choice's message: tool calls read from the text when the request has tools. */
+function chatChoice(request: ChatCompletionRequest, result: GenerateResult, index: number, texts: TokenTexts, signal?: AbortSignal): ChatCompletion['choices'][0] {
+  const reason = finishReason(result, signal);
+  const logprobs = result.logprobs ? { logprobs: chatLogprobs(result.logprobs, texts) } : {};
+  const { content, toolCalls } = wantsToolCalls(request) ? parseToolCalls(result.text, toolNames(request)) : { content: result.text, toolCalls: [] };
+  if (toolCalls.length === 0) return { index, message: { role: 'assistant', content: result.text }, finish_reason: reason, ...logprobs };
+  return { index, message: { role: 'assistant', content, tool_calls: toolCalls }, finish_reason: 'tool_calls', ...logprobs };
+}
+
+const toolNames = (request: ChatCompletionRequest) => (request.tools ?? []).map((t) => t.function.name);
 
 async function generateChoices(ctx: CompletionContext, prompt: string, request: Partial<Request>) {
   const options = generateOptions(request, ctx.config, ctx.signal);
@@ -104,11 +140,7 @@ export async function createChatCompletion(ctx: CompletionContext, request: Chat
   return {
     ...header('chatcmpl', ctx.modelName),
     object: 'chat.completion',
-    choices: results.map((r, index) => ({
-      index,
-      message: { role: 'assistant', content: r.text },
-      finish_reason: finishReason(r, ctx.signal),
-    })),
+    choices: results.map((r, index) => chatChoice(request, r, index, new TokenTexts(ctx.model.tokenizer), ctx.signal)),
     usage,
   };
 }
@@ -118,15 +150,21 @@ export async function createTextCompletion(ctx: CompletionContext, request: Comp
   return {
     ...header('cmpl', ctx.modelName),
     object: 'text_completion',
-    choices: results.map((r, index) => ({ index, text: r.text, finish_reason: finishReason(r, ctx.signal) })),
+    choices: results.map((r, index) => ({
+      index,
+      text: r.text,
+      finish_reason: finishReason(r, ctx.signal),
+      ...(r.logprobs ? { logprobs: completionLogprobs(r.logprobs, new TokenTexts(ctx.model.tokenizer)) } : {}),
+    })),
     usage,
   };
 }
 
+/** `logprobs`: with that option, the entries of the tokens produced since the previous event. */
 type StreamEvent =
   | { kind: 'start'; index: number }
-  | { kind: 'text'; index: number; text: string }
-  | { kind: 'finish'; index: number; reason: FinishReason }
+  | { kind: 'text'; index: number; text: string; logprobs?: TokenLogprob[] }
+  | { kind: 'finish'; index: number; reason: FinishReason; logprobs?: TokenLogprob[] }
   | { kind: 'usage'; usage: Usage };
 
 /**
@@ -137,17 +175,37 @@ async function* streamChoices(ctx: CompletionContext, prompt: string, request: P
   const controller = new AbortController();
   const signal = ctx.signal ? AbortSignal.any([ctx.signal, controller.signal]) : controller.signal;
   const options = generateOptions(request, ctx.config, signal);
+  const eos = ctx.model.tokenizer.eosTokenIds;
   let promptTokens = 0;
   let completionTokens = 0;
   try {
     for (let index = 0; index < choiceCount(request, ctx.config); index++) {
       const stream = ctx.model.stream(prompt, withSeed(options, index));
-      yield { kind: 'start', index };
-      for await (const text of stream) if (text !== '') yield { kind: 'text', index, text };
+      const texts = stream[Symbol.asyncIterator]();
+      let seen = 0;
+      const fresh = () => {
+        if (!stream.logprobs) return {};
+        let end = stream.logprobs.length;
+        // The end-of-sequence token is no part of the answer (the result drops its entry too).
+        if (end > seen && eos.includes(stream.logprobs[end - 1].token)) end -= 1;
+        const entries = stream.logprobs.slice(seen, end);
+        seen = end;
+        return { logprobs: entries };
+      };
+      try {
+        // The first text (or the end) comes once the generation really runs, so a request the model
+        // refuses (prompt beyond the context, a grammar it cannot build) fails before the first event.
+        let next = await texts.next();
+        yield { kind: 'start', index };
+        for (; !next.done; next = await texts.next()) if (next.value !== '') yield { kind: 'text', index, text: next.value, ...fresh() };
+      } finally {
+        await texts.return?.();
+      }
       const result = await stream.result;
       promptTokens = result.promptTokens;
       completionTokens += result.completionTokens;
-      yield { kind: 'finish', index, reason: finishReason(result, ctx.signal) };
+      const reason = finishReason(result, ctx.signal);
+      yield { kind: 'finish', index, reason, ...(stream.logprobs ? { logprobs: result.logprobs!.slice(seen) } : {}) };
     }
     yield { kind: 'usage', usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens } };
   } finally {
@@ -162,23 +220,57 @@ async function* streamChoices(ctx: CompletionContext, prompt: string, request: P
  */
 export async function* streamChatCompletion(ctx: CompletionContext, request: ChatCompletionRequest): AsyncGenerator<ChatCompletionChunk> {
   const base = { ...header('chatcmpl', ctx.modelName), object: 'chat.completion.chunk' as const };
+  const chunk = (index: number, delta: ChatCompletionChunk['choices'][0]['delta'], finish: ChatFinishReason | null = null, extra = {}): ChatCompletionChunk => ({
+    ...base,
+    choices: [{ index, delta, finish_reason: finish, ...extra }],
+  });
+  let tools: ToolCallStream | undefined;
+  const texts = new TokenTexts(ctx.model.tokenizer);
+  const logprobs = (entries: TokenLogprob[] | undefined) => (entries ? { logprobs: chatLogprobs(entries, texts) } : {});
   for await (const event of streamChoices(ctx, chatPrompt(ctx.model, request), request)) {
-    if (event.kind === 'usage') {
-      if (request.stream_options?.include_usage) yield { ...base, choices: [], usage: event.usage };
-      continue;
+    switch (event.kind) {
+      case 'usage':
+        if (request.stream_options?.include_usage) yield { ...base, choices: [], usage: event.usage };
+        break;
+      case 'start':
+        tools = wantsToolCalls(request) ? new ToolCallStream(toolNames(request)) : undefined;
+        yield chunk(event.index, { role: 'assistant', content: '' });
+        break;
+      case 'text': {
+        const text = tools ? tools.push(event.text) : event.text;
+        // Held-back text still reports its tokens: logprobs follow generation, content follows the parser.
+        if (text !== '' || event.logprobs?.length) yield chunk(event.index, { content: text }, null, logprobs(event.logprobs));
+        break;
+      }
+      case 'finish': {
+        const held = tools?.end();
+        if (held?.content) yield chunk(event.index, { content: held.content });
+        // Each call in one delta (id, name and the whole arguments): the openai client accumulates it alike.
+        for (const [i, call] of (held?.toolCalls ?? []).entries()) yield chunk(event.index, { tool_calls: [{ index: i, ...call }] });
+        yield chunk(event.index, {}, held?.toolCalls.length ? 'tool_calls' : event.reason, event.logprobs?.length ? logprobs(event.logprobs) : {});
+      }
     }
-    const [delta, finish]: [ChatCompletionChunk['choices'][0]['delta'], FinishReason | null] =
-      event.kind === 'start' ? [{ role: 'assistant', content: '' }, null] : event.kind === 'text' ? [{ content: event.text }, null] : [{}, event.reason];
-    yield { ...base, choices: [{ index: event.index, delta, finish_reason: finish }] };
   }
 }
 
 /** The legacy completions stream: `text_completion` chunks with text, then one with `finish_reason` per choice. */
 export async function* streamTextCompletion(ctx: CompletionContext, request: CompletionRequest): AsyncGenerator<TextCompletionChunk> {
   const base = { ...header('cmpl', ctx.modelName), object: 'text_completion' as const };
+  const texts = new TokenTexts(ctx.model.tokenizer);
+  let offset = 0;
+  const logprobs = (entries: TokenLogprob[] | undefined) => {
+    if (!entries) return {};
+    const out = completionLogprobs(entries, texts, offset);
+    offset += entries.reduce((n, e) => n + e.text.length, 0);
+    return { logprobs: out };
+  };
   for await (const event of streamChoices(ctx, request.prompt, request)) {
-    if (event.kind === 'text') yield { ...base, choices: [{ index: event.index, text: event.text, finish_reason: null }] };
-    if (event.kind === 'finish') yield { ...base, choices: [{ index: event.index, text: '', finish_reason: event.reason }] };
+    if (event.kind === 'start') offset = 0;
+    if (event.kind === 'text') yield { ...base, choices: [{ index: event.index, text: event.text, finish_reason: null, ...logprobs(event.logprobs) }] };
+    if (event.kind === 'finish') {
+      const extra = event.logprobs?.length ? logprobs(event.logprobs) : {};
+      yield { ...base, choices: [{ index: event.index, text: '', finish_reason: event.reason, ...extra }] };
+    }
   }
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LONE_SURROGATE_MESSAGE, loneSurrogatePath } from './well-formed.js';
 
 /**
  * OpenAI-compatible request bodies for the `llm/v1/chat` and `llm/v1/completions` tasks, validated at the
@@ -73,19 +74,64 @@ const requestFields = {
   response_format: responseFormatSchema.nullish(),
   custom_inputs: z.record(z.string(), z.unknown()).nullish(),
   user: z.string().nullish(),
-  logprobs: z.literal(false).nullish(),
 };
 
-export const chatCompletionRequestSchema = z.object({
-  ...requestFields,
-  messages: z.array(chatMessageSchema).min(1),
-  tools: z.array(z.record(z.string(), z.unknown())).nullish(),
+/** Every string of a request reaches native code as UTF-8 (chat template, tokenizer, grammar). */
+function wellFormed(request: object, ctx: z.RefinementCtx): void {
+  const path = loneSurrogatePath(request);
+  if (path !== undefined) ctx.addIssue({ code: 'custom', path: path.split('.'), message: LONE_SURROGATE_MESSAGE });
+}
+
+/** An OpenAI function tool; `parameters` is a JSON schema of the arguments. */
+export const toolSchema = z.object({
+  type: z.literal('function'),
+  function: z.object({
+    name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, underscores or dashes'),
+    description: z.string().nullish(),
+    parameters: z.record(z.string(), z.unknown()).nullish(),
+    strict: z.boolean().nullish(),
+  }),
 });
 
-export const completionRequestSchema = z.object({
-  ...requestFields,
-  prompt: z.string(),
-});
+export const toolChoiceSchema = z.union([
+  z.enum(['none', 'auto', 'required']),
+  z.object({ type: z.literal('function'), function: z.object({ name: z.string() }) }),
+]);
+
+export const chatCompletionRequestSchema = z
+  .object({
+    ...requestFields,
+    messages: z.array(chatMessageSchema).min(1),
+    tools: z.array(toolSchema).nullish(),
+    tool_choice: toolChoiceSchema.nullish(),
+    parallel_tool_calls: z.boolean().nullish(),
+    logprobs: z.boolean().nullish(),
+    top_logprobs: z.number().int().min(0).max(20).nullish(),
+  })
+  .refine((r) => r.top_logprobs == null || r.logprobs === true, { path: ['top_logprobs'], message: 'needs logprobs: true' })
+  .superRefine(wellFormed)
+  .superRefine((request, ctx) => {
+    const names = (request.tools ?? []).map((t) => t.function.name);
+    const choice = request.tool_choice;
+    if (choice != null && choice !== 'none' && names.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['tool_choice'], message: 'is only allowed when tools are given' });
+    } else if (typeof choice === 'object' && choice !== null && !names.includes(choice.function.name)) {
+      ctx.addIssue({ code: 'custom', path: ['tool_choice', 'function', 'name'], message: `'${choice.function.name}' is not one of the tools (${names.join(', ')})` });
+    }
+    const forced = choice === 'required' || (typeof choice === 'object' && choice !== null);
+    if (forced && request.response_format && request.response_format.type !== 'text') {
+      ctx.addIssue({ code: 'custom', path: ['response_format'], message: "cannot be combined with tool_choice 'required' or a named function: both constrain the output" });
+    }
+  });
+
+export const completionRequestSchema = z
+  .object({
+    ...requestFields,
+    prompt: z.string(),
+    // The legacy API's logprobs: how many alternatives per token (OpenAI allows up to 5).
+    logprobs: z.number().int().min(0).max(5).nullish(),
+  })
+  .superRefine(wellFormed);
 
 /**
  * The `modelConfig` of an ORT-GenAI model: defaults for every request. Besides the request fields it takes
@@ -103,10 +149,24 @@ export type ChatMessage = z.output<typeof chatMessageSchema>;
 export type ChatCompletionRequest = z.output<typeof chatCompletionRequestSchema>;
 export type CompletionRequest = z.output<typeof completionRequestSchema>;
 export type ResponseFormat = z.output<typeof responseFormatSchema>;
+export type Tool = z.output<typeof toolSchema>;
+export type ToolChoice = z.output<typeof toolChoiceSchema>;
 export type GenerationConfig = z.output<typeof generationConfigSchema>;
 export type ChatCompletionRequestInput = z.input<typeof chatCompletionRequestSchema>;
 
 export type FinishReason = 'stop' | 'length';
+export type ChatFinishReason = FinishReason | 'tool_calls';
+
+export interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+/** A tool call in a stream chunk: complete here, so `id`, `type` and `function.name` always come along. */
+export interface ToolCallDelta extends ToolCall {
+  index: number;
+}
 
 export interface Usage {
   prompt_tokens: number;
@@ -114,12 +174,38 @@ export interface Usage {
   total_tokens: number;
 }
 
+/** OpenAI's chat `logprobs` of a choice (logprobs.ts). */
+export interface ChatTokenLogprob {
+  token: string;
+  logprob: number;
+  bytes: number[];
+  top_logprobs: { token: string; logprob: number; bytes: number[] }[];
+}
+
+export interface ChatLogprobs {
+  content: ChatTokenLogprob[];
+  refusal: null;
+}
+
+/** The legacy completions `logprobs` of a choice. */
+export interface CompletionLogprobs {
+  tokens: string[];
+  token_logprobs: number[];
+  top_logprobs: Record<string, number>[];
+  text_offset: number[];
+}
+
 export interface ChatCompletion {
   id: string;
   object: 'chat.completion';
   created: number;
   model: string;
-  choices: { index: number; message: { role: 'assistant'; content: string }; finish_reason: FinishReason }[];
+  choices: {
+    index: number;
+    message: { role: 'assistant'; content: string | null; tool_calls?: ToolCall[] };
+    finish_reason: ChatFinishReason;
+    logprobs?: ChatLogprobs | null;
+  }[];
   usage: Usage;
 }
 
@@ -128,7 +214,12 @@ export interface ChatCompletionChunk {
   object: 'chat.completion.chunk';
   created: number;
   model: string;
-  choices: { index: number; delta: { role?: 'assistant'; content?: string }; finish_reason: FinishReason | null }[];
+  choices: {
+    index: number;
+    delta: { role?: 'assistant'; content?: string; tool_calls?: ToolCallDelta[] };
+    finish_reason: ChatFinishReason | null;
+    logprobs?: ChatLogprobs | null;
+  }[];
   usage?: Usage | null;
 }
 
@@ -137,7 +228,7 @@ export interface TextCompletion {
   object: 'text_completion';
   created: number;
   model: string;
-  choices: { index: number; text: string; finish_reason: FinishReason }[];
+  choices: { index: number; text: string; finish_reason: FinishReason; logprobs?: CompletionLogprobs | null }[];
   usage: Usage;
 }
 
@@ -146,5 +237,5 @@ export interface TextCompletionChunk {
   object: 'text_completion';
   created: number;
   model: string;
-  choices: { index: number; text: string; finish_reason: FinishReason | null }[];
+  choices: { index: number; text: string; finish_reason: FinishReason | null; logprobs?: CompletionLogprobs | null }[];
 }

@@ -1,3 +1,4 @@
+import { GuidanceError, ValidationError } from '../../errors.js';
 import type { Model } from '../../genai/index.js';
 import {
   createChatCompletion,
@@ -9,7 +10,14 @@ import {
   type CompletionContext,
 } from '../chat/completion.js';
 import { parseRequest, requestRows } from '../chat/requests.js';
-import { chatCompletionRequestSchema, completionRequestSchema, type GenerationConfig } from '../chat/schemas.js';
+import { checkOpenAIRequest } from '../chat/openai-rules.js';
+import {
+  chatCompletionRequestSchema,
+  completionRequestSchema,
+  type ChatCompletionRequest,
+  type CompletionRequest,
+  type GenerationConfig,
+} from '../chat/schemas.js';
 import { MlflowException } from '../errors.js';
 import type { PredictOptions, PyfuncImplementation } from '../pyfunc/pyfunc-model.js';
 import { pyRepr } from '../signature/python.js';
@@ -35,6 +43,19 @@ function prompts(data: unknown): string[] {
   throw MlflowException.invalidParameterValue(
     `A model without a task takes text prompts: a 'prompt' column (or a single text column), got ${pyRepr(offending).slice(0, 200)}`,
   );
+}
+
+/**
+ * A generation the request itself made impossible (a prompt beyond the context, a grammar ORT-GenAI
+ * cannot build) is the client's mistake: MLflow's INVALID_PARAMETER_VALUE (400) with its own message,
+ * not an "unexpected error" with a stack trace.
+ */
+function refusal(err: unknown): unknown {
+  if (err instanceof GuidanceError) {
+    return MlflowException.invalidParameterValue(`The requested output format (response_format or tools) cannot be enforced: ${err.message}`, { cause: err });
+  }
+  if (err instanceof ValidationError) return MlflowException.invalidParameterValue(err.message, { cause: err });
+  return err;
 }
 
 export type OrtGenAITask = 'llm/v1/chat' | 'llm/v1/completions';
@@ -66,7 +87,36 @@ export class OrtGenAIPyfunc implements PyfuncImplementation {
     return { model: this.#model, config: this.#config, modelName: this.#modelName, signal: options.signal };
   }
 
-  async predict(data: unknown, _params: Record<string, unknown>, options: PredictOptions): Promise<unknown> {
+  /** One request row, validated; OpenAI's stricter rules too when it came from an OpenAI route. */
+  #chatRequest(row: unknown, options: PredictOptions): ChatCompletionRequest {
+    const request = parseRequest(chatCompletionRequestSchema, row, 'chat request');
+    if (options.openai) checkOpenAIRequest(request, this.#model.contextLength);
+    return request;
+  }
+
+  #completionRequest(row: unknown, options: PredictOptions): CompletionRequest {
+    const request = parseRequest(completionRequestSchema, row, 'completions request');
+    if (options.openai) checkOpenAIRequest(request, this.#model.contextLength);
+    return request;
+  }
+
+  async predict(data: unknown, params: Record<string, unknown>, options: PredictOptions): Promise<unknown> {
+    try {
+      return await this.#predict(data, options);
+    } catch (err) {
+      throw refusal(err);
+    }
+  }
+
+  async *predictStream(data: unknown, params: Record<string, unknown>, options: PredictOptions): AsyncGenerator<unknown> {
+    try {
+      yield* this.#predictStream(data, options);
+    } catch (err) {
+      throw refusal(err);
+    }
+  }
+
+  async #predict(data: unknown, options: PredictOptions): Promise<unknown> {
     const ctx = this.#context(options);
     if (this.#task === undefined) {
       const out: string[] = [];
@@ -79,14 +129,14 @@ export class OrtGenAIPyfunc implements PyfuncImplementation {
     for (const row of rows) {
       responses.push(
         chat
-          ? await createChatCompletion(ctx, parseRequest(chatCompletionRequestSchema, row, 'chat request'))
-          : await createTextCompletion(ctx, parseRequest(completionRequestSchema, row, 'completions request')),
+          ? await createChatCompletion(ctx, this.#chatRequest(row, options))
+          : await createTextCompletion(ctx, this.#completionRequest(row, options)),
       );
     }
     return responses;
   }
 
-  async *predictStream(data: unknown, _params: Record<string, unknown>, options: PredictOptions): AsyncGenerator<unknown> {
+  async *#predictStream(data: unknown, options: PredictOptions): AsyncGenerator<unknown> {
     const ctx = this.#context(options);
     if (this.#task === undefined) {
       const [prompt, ...more] = prompts(data);
@@ -101,10 +151,10 @@ export class OrtGenAIPyfunc implements PyfuncImplementation {
       throw MlflowException.invalidParameterValue(`'predictStream' requires single input, but it got ${rows.length} requests`);
     }
     if (this.#task === 'llm/v1/chat') {
-      yield* streamChatCompletion(ctx, parseRequest(chatCompletionRequestSchema, rows[0], 'chat request'));
+      yield* streamChatCompletion(ctx, this.#chatRequest(rows[0], options));
       return;
     }
-    yield* streamTextCompletion(ctx, parseRequest(completionRequestSchema, rows[0], 'completions request'));
+    yield* streamTextCompletion(ctx, this.#completionRequest(rows[0], options));
   }
 
   async dispose(): Promise<void> {

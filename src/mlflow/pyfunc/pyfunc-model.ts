@@ -9,11 +9,12 @@ import type { PythonModel } from './python-model.js';
 export interface PredictOptions {
   signal?: AbortSignal;
   /**
-   * False skips the signature check for implementations that validate a superset themselves: the OpenAI
-   * routes check requests against OpenAI's schema, which takes what MLflow's chat signature refuses
-   * (`stop: "x"`). Default true.
+   * The request came from an OpenAI route: an implementation that validates a superset of the signature itself
+   * checks it against OpenAI's schema instead of MLflow's chat signature (which refuses what OpenAI takes, such
+   * as `stop: "x"`), and applies OpenAI's rules where they are stricter than MLflow's (unknown roles, a
+   * max_tokens beyond the context).
    */
-  enforceSignature?: boolean;
+  openai?: boolean;
 }
 
 /** What a loader returns (MLflow's `_model_impl`). */
@@ -99,7 +100,7 @@ export class PyFuncModel {
 
   #prepare(impl: PyfuncImplementation, data: unknown, params: unknown, options: PredictOptions): { input: unknown; params: Record<string, unknown> } {
     const signature = this.metadata.signature;
-    const check = signature?.inputs && (options.enforceSignature !== false || !impl.validatesInput);
+    const check = signature?.inputs && (!options.openai || !impl.validatesInput);
     const enforced = check ? enforceInput(data, signature.inputs!) : data;
     // Input that breaks the signature is refused in MLflow's words either way; an implementation that
     // validates a superset itself gets the request as sent (enforcement would drop e.g. response_format).

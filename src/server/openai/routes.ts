@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { PayloadTooLargeError, readBody } from '../body.js';
 import type { LlmTask, ServingCore } from '../core.js';
 import { type Exchange, untilAborted } from '../exchange.js';
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../json-depth.js';
 import { describeFailure, sendOpenAIError } from './errors.js';
 
 /**
@@ -17,6 +18,8 @@ const ENDPOINT_TASK: Record<string, LlmTask> = {
   '/v1/completions': 'llm/v1/completions',
 };
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 async function readJsonObject(ex: Exchange, core: ServingCore): Promise<Record<string, unknown> | undefined> {
   let raw: Buffer;
   try {
@@ -26,10 +29,21 @@ async function readJsonObject(ex: Exchange, core: ServingCore): Promise<Record<s
     else fail(ex, core, err);
     return undefined;
   }
+  let text: string;
+  try {
+    text = utf8.decode(raw); // not silently replaced with U+FFFD: refused, as /invocations does
+  } catch {
+    sendOpenAIError(ex, 400, 'The request body is not valid UTF-8.', 'invalid_json');
+    return undefined;
+  }
+  if (jsonTooDeep(text)) {
+    sendOpenAIError(ex, 400, `The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels.`, 'invalid_json');
+    return undefined;
+  }
   let body: unknown;
   try {
     // Content-Type is not checked: `curl -d` sends form-urlencoded, and OpenAI clients always send JSON.
-    body = JSON.parse(raw.toString('utf8'));
+    body = JSON.parse(text);
   } catch (err) {
     sendOpenAIError(ex, 400, `We could not parse the JSON body of your request: ${(err as Error).message}`, 'invalid_json');
     return undefined;
@@ -63,7 +77,7 @@ export async function completions(ex: Exchange, core: ServingCore): Promise<void
     return;
   }
   try {
-    const prediction = await core.predict(ex, (signal) => core.model.predict(body, undefined, { signal, enforceSignature: false }));
+    const prediction = await core.predict(ex, (signal) => core.model.predict(body, undefined, { signal, openai: true }));
     ex.sendJson(200, single(prediction));
   } catch (err) {
     fail(ex, core, err);
@@ -100,7 +114,7 @@ async function stream(ex: Exchange, core: ServingCore, body: Record<string, unkn
     fail(ex, core, err);
     return;
   }
-  const chunks = core.model.predictStream(body, undefined, { signal: ex.signal, enforceSignature: false });
+  const chunks = core.model.predictStream(body, undefined, { signal: ex.signal, openai: true });
   const { signal, res } = ex;
   let started = false;
   try {
@@ -109,7 +123,6 @@ async function stream(ex: Exchange, core: ServingCore, body: Record<string, unkn
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache',
-      Connection: 'keep-alive',
       'X-Accel-Buffering': 'no',
     });
     started = true;

@@ -3,6 +3,7 @@ import { ArrayType, ColSpec, MapType, ObjectType, type ModelSignature, type Sche
 import { pyRepr, pyTypeName } from '../../mlflow/signature/python.js';
 import { isRecord } from '../../mlflow/signature/types.js';
 import { enforceType, isScalar, pyClass } from '../../mlflow/signature/values.js';
+import { jsonTooDeep, MAX_JSON_DEPTH } from '../json-depth.js';
 import { CONTENT_TYPE_JSON, SCORING_PROTOCOL_CHANGE_INFO } from './content-type.js';
 import { frameFromCsv } from './csv.js';
 import { checkFrameSize, frameFromList, frameFromRecords, frameFromSplit, invalidInput, toModelInput } from './frame.js';
@@ -170,6 +171,8 @@ export function parseJsonInvocation(text: string, signature: ModelSignature | un
  * `_parse_json_data` / `parse_csv_input`, shared by its server and `mlflow models predict`).
  */
 export function parseScoringInput(text: string, mime: 'application/json' | 'text/csv', signature: ModelSignature | undefined): Invocation {
+  // Deep nesting would exhaust the stack in the Python-repr formatting of an error message: refused up front.
+  if (mime === CONTENT_TYPE_JSON && jsonTooDeep(text)) throw invalidInput(`The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels.`);
   if (mime === CONTENT_TYPE_JSON) return parseJsonInvocation(text, signature);
   // CSV carries no params (MLflow passes None).
   return { data: toModelInput(frameFromCsv(text, signature?.inputs), signature?.inputs), params: undefined, unified: false };
