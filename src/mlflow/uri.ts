@@ -2,6 +2,8 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MlflowException } from './errors.js';
+import { MlflowClient } from './tracking/client.js';
+import { getTrackingUri, isHttpUri } from './tracking/tracking-uri.js';
 import { loadYaml } from './yaml.js';
 
 /**
@@ -9,7 +11,8 @@ import { loadYaml } from './yaml.js';
  * `runs:/<run_id>/<path>`, `models:/<model_id>`, `models:/<name>/<version | stage | latest>` and
  * `models:/<name>@<alias>` against a local MLflow file store (mlflow-format.md §8.2; the registry in its
  * `models/` folder): `./mlruns`, or `MLFLOW_TRACKING_URI` when it names a local folder.
- * Remote stores (http, databricks, sqlite, s3) are not downloaded from here.
+ * With an http(s) tracking URI, `runs:/` and `models:/` URIs are downloaded from the tracking server
+ * (its proxied artifact store) into a temporary folder. Other stores (databricks, sqlite, s3) are not.
  */
 
 const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]+):/; // two letters at least, so `C:\` is not a scheme
@@ -20,9 +23,9 @@ function filePath(uri: string): string {
   return path.resolve(uri.startsWith('file:') ? uri.slice('file:'.length) : uri);
 }
 
-/** The local file store root named by `MLFLOW_TRACKING_URI`, or `./mlruns` (MLflow 2.x's default). */
+/** The local file store root named by the tracking URI (`setTrackingUri`, `MLFLOW_TRACKING_URI`), or `./mlruns`. */
 export function trackingRoot(env: NodeJS.ProcessEnv = process.env): string {
-  const uri = env.MLFLOW_TRACKING_URI;
+  const uri = env === process.env ? getTrackingUri() : env.MLFLOW_TRACKING_URI;
   if (!uri) return path.resolve('mlruns');
   const scheme = SCHEME.exec(uri)?.[1];
   if (scheme && scheme !== 'file') {
@@ -173,6 +176,9 @@ async function resolveModelsUri(uri: string, root: string): Promise<string> {
  */
 export async function localPathFromUri(uri: string, root?: string): Promise<string> {
   const scheme = SCHEME.exec(uri)?.[1]?.toLowerCase();
+  if ((scheme === 'runs' || scheme === 'models') && root === undefined && isHttpUri(getTrackingUri())) {
+    return new MlflowClient().downloadUri(uri);
+  }
   if (scheme === 'runs') return resolveRunsUri(uri, root ?? trackingRoot());
   if (scheme === 'models') return resolveModelsUri(uri, root ?? trackingRoot());
   if (scheme === undefined || scheme === 'file') return filePath(uri);

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { userInfo } from 'node:os';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MlflowException } from '../errors.js';
 import { pyJsonDumps } from '../signature/python.js';
+import { activeRun, currentClient, endRun, startRun } from '../tracking/fluent.js';
+import { getTrackingUri, isHttpUri } from '../tracking/tracking-uri.js';
 import { runArtifactDir, trackingRoot } from '../uri.js';
 import { dumpYaml } from '../yaml.js';
 import { saveInto, type LogTarget, type ModelInfo } from './model-dir.js';
@@ -102,7 +104,47 @@ async function recordHistory(runDir: string, info: ModelInfo): Promise<void> {
   await writeTag(runDir, 'mlflow.log-model.history', pyJsonDumps(history));
 }
 
-/** Log a model with any flavor's save function; shared by `pyfunc.logModel` and `ortgenai.logModel`. */
+/**
+ * MLflow 3's `Model.log` against a tracking server: a logged-model record in the run's experiment
+ * (with the run's params), the model saved with that `model_id`, its files uploaded to the record's
+ * artifact location, the model recorded as an output of the run, then finalized READY.
+ */
+async function logModelToServer(
+  artifactPath: string,
+  options: LogOptions,
+  save: (dir: string, log: LogTarget) => Promise<ModelInfo>,
+): Promise<ModelInfo> {
+  const client = currentClient();
+  const started = options.runId || activeRun() ? undefined : await startRun({ experimentId: options.experimentId, runName: options.runName });
+  const runId = options.runId ?? activeRun()!.info.runId;
+  const tmp = await mkdtemp(path.join(tmpdir(), 'mlflow-log-model-'));
+  try {
+    const run = await client.getRun(runId);
+    const model = await client.createLoggedModel({ experimentId: run.info.experimentId, name: artifactPath, sourceRunId: runId, params: run.data.params });
+    try {
+      const info = await saveInto(path.join(tmp, 'model'), (dir) => save(dir, { runId, artifactPath: model.artifactLocation, modelId: model.modelId }));
+      await client.logOutputs(runId, [{ modelId: model.modelId, step: 0 }]);
+      await client.logModelArtifacts(model.modelId, info.path);
+      await client.finalizeLoggedModel(model.modelId, 'LOGGED_MODEL_READY');
+      if (started) await endRun('FINISHED', started);
+      return { ...info, path: model.artifactLocation };
+    } catch (err) {
+      await client.finalizeLoggedModel(model.modelId, 'LOGGED_MODEL_UPLOAD_FAILED').catch(() => undefined);
+      throw err;
+    }
+  } catch (err) {
+    if (started) await endRun('FAILED', started);
+    throw err;
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Log a model with any flavor's save function; shared by `pyfunc.logModel` and `ortgenai.logModel`.
+ * Into the given run, else the active run (`startRun`), else a new run; on a tracking server as MLflow
+ * 3 logs it (a logged model, `models:/<model_id>`), in a file store in the layout every MLflow reads.
+ */
 export async function logModelWith(
   artifactPath: string,
   options: LogOptions,
@@ -111,11 +153,13 @@ export async function logModelWith(
   if (!/^[^/\\.][^\\]*$/.test(artifactPath) || artifactPath.split('/').includes('..')) {
     throw MlflowException.invalidParameterValue(`Invalid artifact path '${artifactPath}': expected a relative path such as 'model'`);
   }
+  if (isHttpUri(getTrackingUri())) return logModelToServer(artifactPath, options, save);
   const root = trackingRoot();
+  const runId = options.runId ?? activeRun()?.info.runId;
   let run: { runId: string; runDir: string; artifactDir: string; finish?: () => Promise<void> };
-  if (options.runId) {
-    const { experimentDir, artifactDir } = await runArtifactDir(options.runId, root);
-    run = { runId: options.runId, runDir: path.join(experimentDir, options.runId), artifactDir };
+  if (runId) {
+    const { experimentDir, artifactDir } = await runArtifactDir(runId, root);
+    run = { runId, runDir: path.join(experimentDir, runId), artifactDir };
   } else {
     run = await createRun(root, options);
   }
