@@ -3,7 +3,7 @@
 # the multi-user case). `start` installs Debian's `postgresql` when it is missing (as root, apt-get), then
 # starts a cluster of our own in .cache/postgres on 127.0.0.1:${ORTGENAI_PG_PORT:-55432}, trust auth for
 # loopback, owned by the `postgres` user; `stop` stops it. Both are idempotent. `url` prints the server's
-# URL (postgresql://postgres@127.0.0.1:PORT); `start` prints it too.
+# URL (postgresql://postgres@127.0.0.1:PORT); `start` prints it too; `running` exits 0 when it is up.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 port=${ORTGENAI_PG_PORT:-55432}
@@ -63,5 +63,6 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   url) echo "$url" ;;
-  *) echo "usage: $0 start|stop|url" >&2; exit 2 ;;
+  running) [ -n "$(bindir)" ] && running ;;
+  *) echo "usage: $0 start|stop|running|url" >&2; exit 2 ;;
 esac

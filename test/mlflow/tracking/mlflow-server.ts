@@ -40,8 +40,13 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** A fresh PostgreSQL database on the private server of scripts/postgres.sh (started when it is not running). */
+/**
+ * A fresh PostgreSQL database on the private server of scripts/postgres.sh. The server is started when it
+ * is not running (CI starts it in .ci/run), and then stopped again with the database.
+ */
 export function postgresDatabase(): { url: string; drop(): void } {
+  const script = path.join(repoRoot, 'scripts', 'postgres.sh');
+  const wasRunning = spawnSync('bash', [script, 'running'], { stdio: 'ignore' }).status === 0;
   const start = spawnSync('bash', [path.join(repoRoot, 'scripts', 'postgres.sh'), 'start'], { cwd: repoRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (start.status !== 0) throw new Error('scripts/postgres.sh start failed');
   const server = start.stdout.trim().split('\n').at(-1)!;
@@ -51,7 +56,13 @@ export function postgresDatabase(): { url: string; drop(): void } {
     if (r.status !== 0) throw new Error(`psql failed: ${r.stderr}`);
   };
   psql(`CREATE DATABASE ${name}`);
-  return { url: `${server}/${name}`, drop: () => psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+  return {
+    url: `${server}/${name}`,
+    drop: () => {
+      psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      if (!wasRunning) spawnSync('bash', [script, 'stop'], { stdio: 'ignore' });
+    },
+  };
 }
 
 async function waitHealthy(uri: string, child: ChildProcess, log: () => string): Promise<void> {
@@ -69,6 +80,7 @@ export async function startMlflowServer(options: { backend?: 'sqlite' | 'postgre
   const python = venvPython();
   const dir = await mkdtemp(path.join(tmpdir(), 'mlflow-server-'));
   const pg = options.backend === 'postgresql' ? postgresDatabase() : undefined;
+  // psycopg2 is the driver the pinned environment has (SQLAlchemy's default would be psycopg 3).
   const backendUri = pg ? pg.url.replace(/^postgresql:/, 'postgresql+psycopg2:') : `sqlite:///${path.join(dir, 'mlflow.db')}`;
   const port = await freePort();
   const uri = `http://127.0.0.1:${port}`;
