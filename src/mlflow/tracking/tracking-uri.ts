@@ -1,14 +1,16 @@
 import path from 'node:path';
 import { MlflowException } from '../errors.js';
 import { hostCredsFromEnv, type HostCreds } from './http.js';
+import { FileStore } from './file-store.js';
 import { RestRegistryStore, RestStore } from './rest-store.js';
 import type { RegistryStore, TrackingStore } from './store.js';
 
 /**
  * Which store a tracking URI names, as MLflow chooses (`mlflow/tracking/_tracking_service/utils.py`):
- * `http(s)://` is a tracking server (REST); a local path or a `file:` URI is the file store. Unset, this
- * package uses `./mlruns`: MLflow 3.18 defaults to `sqlite:///mlflow.db` (database stores are Python-only)
- * and keeps `./mlruns` when it already holds experiments.
+ * `http(s)://` is a tracking server (REST); a local path or a `file:` URI is the file store (which MLflow
+ * 3.18 itself opens only with `MLFLOW_ALLOW_FILE_STORE=true`). Unset, this package uses `./mlruns`:
+ * MLflow 3.18 defaults to `sqlite:///mlflow.db` (database stores are Python-only) and keeps `./mlruns`
+ * when it already holds experiments.
  */
 
 let trackingUriOverride: string | undefined;
@@ -47,6 +49,22 @@ export interface Stores {
   creds: HostCreds | undefined;
 }
 
+/**
+ * Registry writes on a file store: refused (registered models are read from `<root>/models` by
+ * `localPathFromUri`; registering them is the tracking server's job here).
+ */
+function fileRegistry(root: string): RegistryStore {
+  return new Proxy({} as RegistryStore, {
+    get: (_target, method) => method === 'then' ? undefined : () =>
+      Promise.reject(
+        new MlflowException(
+          `The model registry (${String(method)}) needs a tracking server (MLFLOW_TRACKING_URI=http(s)://...); the file store at '${root}' is read-only for registered models from Node`,
+          'NOT_IMPLEMENTED',
+        ),
+      ),
+  });
+}
+
 function unsupported(uri: string): MlflowException {
   const scheme = SCHEME.exec(uri)?.[1];
   return new MlflowException(
@@ -64,7 +82,8 @@ export function resolveStores(trackingUri = getTrackingUri(), registryUri?: stri
     }
     const scheme = SCHEME.exec(uri)?.[1]?.toLowerCase();
     if (scheme !== undefined && scheme !== 'file') throw unsupported(uri);
-    throw unsupported(uri); // FILE-STORE
+    const tracking = new FileStore(uri);
+    return { tracking, registry: fileRegistry(tracking.root), creds: undefined };
   };
   const tracking = storeFor(trackingUri);
   const registry = regUri === trackingUri ? tracking : storeFor(regUri);
