@@ -59,8 +59,11 @@ function parseIdentifier(tokens: string[], filter: string): { kind: Kind; key: s
 
 function parseValue(kind: Kind, key: string, comparator: string, raw: string | undefined, filter: string): Clause['value'] {
   if (raw === undefined) throw invalid(`Invalid filter '${filter}': missing value`);
-  if (comparator === 'IN' || comparator === 'NOT IN') {
-    if (!(kind === 'attribute' && key === 'run_id')) throw invalid("Only ['run_id'] attributes support comparison with a list of quoted string values.");
+  if (/^\(.*\)$/s.test(raw) || comparator === 'IN' || comparator === 'NOT IN') {
+    // As MLflow: a list is only for attributes.run_id; elsewhere it is a value of the wrong type.
+    if (kind === 'parameter' || kind === 'tag') throw invalid(`Expected a quoted string value for ${kind} (e.g. 'my-value'). Got value ${raw}`);
+    if (kind === 'metric') throw invalid(`Expected numeric value type for metric. Found ${raw}`);
+    if (key !== 'run_id') throw invalid("Only ['run_id'] attributes support comparison with a list of quoted string values.");
     if (!/^\(.*\)$/s.test(raw)) throw invalid(`While parsing a list in the query, expected a non-empty list of string values, but got ${raw}`);
     return raw.slice(1, -1).split(',').map((v) => v.trim()).filter(Boolean).map((v) => {
       if (!/^'.*'$|^".*"$/s.test(v)) throw invalid(`While parsing a list in the query, expected string value, punctuation, or whitespace, but got different type in list: ${raw}`);
@@ -76,7 +79,9 @@ function parseValue(kind: Kind, key: string, comparator: string, raw: string | u
   }
   if (kind === 'attribute' && !STRING_ATTRIBUTES.has(key)) throw invalid(`Invalid attribute key '${key}' specified.`);
   if (!STRING_COMPARATORS.has(comparator)) throw invalid(`Invalid comparator '${comparator}' not one of '=', '!=', 'LIKE', 'ILIKE'`);
-  if (!/^'.*'$|^".*"$/s.test(raw)) throw invalid(`Expected a quoted string value for ${kind === 'parameter' ? 'parameters' : kind + 's'} (e.g. 'my-value'). Got value ${raw}`);
+  if (!/^'.*'$|^".*"$/s.test(raw)) {
+    throw invalid(kind === 'attribute' ? `Expected a quoted string value for attributes. Got value ${raw}` : `Expected a quoted string value for ${kind} (e.g. 'my-value'). Got value ${raw}`);
+  }
   return raw.slice(1, -1);
 }
 

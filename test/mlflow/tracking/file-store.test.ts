@@ -7,8 +7,9 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endRun, logMetric, logParam, MlflowClient, MlflowException, setExperiment, setTrackingUri, startRun, withRun } from '../../../src/mlflow/index.js';
+import { endRun, logMetric, logParam, MlflowClient, setExperiment, setTrackingUri, startRun, withRun } from '../../../src/mlflow/index.js';
 import { venvPython } from './mlflow-server.js';
+import { caught, expectMlflowSearch } from './shared-expectations.js';
 
 const execFileAsync = promisify(execFile);
 let root: string;
@@ -32,12 +33,6 @@ async function py<T = any>(body: string, env: Record<string, string> = { MLFLOW_
   const code = `import json, math, sys\nimport mlflow\nfrom mlflow import MlflowClient\n${body}`;
   const { stdout } = await execFileAsync(python, ['-c', code, ...args], { env: { ...process.env, MLFLOW_TRACKING_URI: uri, ...env }, cwd: root });
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as T;
-}
-
-async function caught(p: Promise<unknown>): Promise<MlflowException> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(MlflowException);
-  return err as MlflowException;
 }
 
 describe('the file store', () => {
@@ -99,20 +94,7 @@ for i, model in enumerate(["a", "b", "c", "d"]):
 print(json.dumps(ids))`,
     );
     const exp = (await client.getExperimentByName('py-files'))!.experimentId;
-    const names = async (filterString: string, orderBy?: string[]) => (await client.searchRuns(exp, { filterString, orderBy })).map((r) => r.info.runName);
-    expect(await names('metrics.tps >= 10', ['metrics.tps DESC'])).toEqual(['r3', 'r2', 'r1']);
-    expect(await names("params.model = 'b'")).toEqual(['r1']);
-    expect(await names("tags.family = 'even' and attributes.status = 'FINISHED'", ['attributes.run_name ASC'])).toEqual(['r0', 'r2']);
-    expect(await names(`attributes.run_id IN ('${ids[0]}', '${ids[3]}')`, ['metrics.tps ASC'])).toEqual(['r0', 'r3']);
-    expect(await names("attributes.run_name LIKE 'r%' and metrics.tps < 10")).toEqual(['r0']);
-    expect(await names("params.model ILIKE 'B'")).toEqual(['r1']);
-    const page1 = await client.searchRuns(exp, { maxResults: 3, orderBy: ['attributes.run_name ASC'] });
-    const page2 = await client.searchRuns(exp, { maxResults: 3, orderBy: ['attributes.run_name ASC'], pageToken: page1.token });
-    expect([...page1, ...page2].map((r) => r.info.runName)).toEqual(['r0', 'r1', 'r2', 'r3']);
-    expect((await caught(client.searchRuns(exp, { filterString: "params.model IN ('a')" }))).message).toBe(
-      "Only ['run_id'] attributes support comparison with a list of quoted string values.",
-    );
-    expect((await caught(client.searchRuns(exp, { filterString: 'metrics.tps > x' }))).errorCode).toBe('INVALID_PARAMETER_VALUE');
+    await expectMlflowSearch(client, exp, ids);
     const history = await client.getMetricHistory(ids[2], 'tps');
     expect(history.map((m) => m.value)).toEqual([20]);
   });

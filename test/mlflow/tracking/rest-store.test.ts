@@ -18,7 +18,6 @@ import {
   logParams,
   logText,
   MlflowClient,
-  MlflowException,
   ortgenai,
   pyfunc,
   registerModel,
@@ -31,6 +30,7 @@ import {
 import { run as benchCommand } from '../../../src/cli/commands/bench.js';
 import { fixtureModel, repoRoot } from '../../helpers/fixtures.js';
 import { runPython, startMlflowServer, type MlflowServer } from './mlflow-server.js';
+import { caught, expectMlflowSearch } from './shared-expectations.js';
 
 let server: MlflowServer;
 let client: MlflowClient;
@@ -63,16 +63,6 @@ afterEach(async () => {
 async function python<T = any>(body: string, ...args: string[]): Promise<T> {
   const code = `import json, math, sys\nimport mlflow\nfrom mlflow import MlflowClient\nc = MlflowClient()\n${body}`;
   return JSON.parse((await runPython(server, code, args)).trim().split('\n').at(-1)!) as T;
-}
-
-async function caught(p: Promise<unknown>): Promise<MlflowException> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(MlflowException);
-    return err as MlflowException;
-  }
-  throw new Error('expected an MlflowException');
 }
 
 describe('experiments', () => {
@@ -201,18 +191,7 @@ print(json.dumps({"params": r.data.params, "metrics": r.data.metrics, "stage": r
       await client.logBatch(run.info.runId, { metrics: [{ key: 'tps', value: i * 10 }], params: [{ key: 'model', value: model }] });
       if (i < 3) await client.setTerminated(run.info.runId);
     }
-    const names = async (filterString: string, orderBy?: string[]) => (await client.searchRuns(exp, { filterString, orderBy })).map((r) => r.info.runName);
-    expect(await names('metrics.tps >= 10', ['metrics.tps DESC'])).toEqual(['r3', 'r2', 'r1']);
-    expect(await names("params.model = 'b'")).toEqual(['r1']);
-    expect(await names("tags.family = 'even' and attributes.status = 'FINISHED'", ['attributes.run_name ASC'])).toEqual(['r0', 'r2']);
-    expect(await names(`attributes.run_id IN ('${ids[0]}', '${ids[3]}')`, ['metrics.tps ASC'])).toEqual(['r0', 'r3']);
-    expect(await names("attributes.run_name LIKE 'r%' and metrics.tps < 10")).toEqual(['r0']);
-    const page1 = await client.searchRuns(exp, { maxResults: 3, orderBy: ['attributes.run_name ASC'] });
-    const page2 = await client.searchRuns(exp, { maxResults: 3, orderBy: ['attributes.run_name ASC'], pageToken: page1.token });
-    expect([...page1, ...page2].map((r) => r.info.runName)).toEqual(['r0', 'r1', 'r2', 'r3']);
-    expect(page2.token).toBeUndefined();
-    const bad = await caught(client.searchRuns(exp, { filterString: 'metrics.tps >>> 1' }));
-    expect(bad.errorCode).toBe('INVALID_PARAMETER_VALUE');
+    await expectMlflowSearch(client, exp, ids);
   });
 });
 
