@@ -6,7 +6,16 @@ import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { MlflowException } from '../errors.js';
 import type { FileInfo } from './entities.js';
-import { httpRequest, verifyResponse, type HostCreds } from './http.js';
+import { fetch, type RequestInit } from 'undici';
+import { callEndpoint, httpRequest, verifyResponse, type HostCreds } from './http.js';
+
+/** `MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD` and its sizes (minimum 500 MiB, parts of 10 MiB by default). */
+function multipartSettings(size: number, env: NodeJS.ProcessEnv = process.env): { chunkSize: number } | undefined {
+  if (!['true', '1'].includes((env.MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD ?? '').toLowerCase())) return undefined;
+  const minimum = Number(env.MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE || 500 * 1024 ** 2);
+  const chunkSize = Number(env.MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE || 10 * 1024 ** 2);
+  return size >= minimum && chunkSize > 0 ? { chunkSize } : undefined;
+}
 
 /**
  * MLflow's artifact repositories for the two stores: a local folder (`file:` artifact URIs of the file
@@ -127,6 +136,7 @@ export class HttpArtifactRepository implements ArtifactRepository {
 
   private async upload(localFile: string, remotePath: string): Promise<void> {
     const size = (await stat(localFile)).size;
+    if (multipartSettings(size) && (await this.multipartUpload(localFile, remotePath, size))) return;
     const path_ = this.endpoint(remotePath);
     const response = await httpRequest(this.creds, {
       method: 'PUT',
@@ -138,6 +148,52 @@ export class HttpArtifactRepository implements ArtifactRepository {
     });
     await verifyResponse(response, path_);
     await response.body?.cancel().catch(() => undefined);
+  }
+
+  /** POST to `/api/2.0/mlflow-artifacts/mpu/<action>/<folder>` (MLflow's multipart upload endpoints). */
+  private async mpu<T>(action: 'create' | 'complete' | 'abort', remotePath: string, body: Record<string, unknown>): Promise<T> {
+    const folder = path.posix.dirname(remotePath);
+    const p = `/api/2.0/mlflow-artifacts/mpu/${action}${folder === '.' ? '' : `/${folder.split('/').map(encodeURIComponent).join('/')}`}`;
+    return callEndpoint<T>(this.creds, { method: 'POST', path: p, json: { path: path.posix.basename(remotePath), ...body }, idempotent: action !== 'create' });
+  }
+
+  /**
+   * MLflow's multipart upload (`MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD`): the server hands out one presigned
+   * URL per part, each part is PUT there straight from the file, then the upload is completed (or aborted).
+   * Returns false when the server's artifact store has no multipart support (501), so the caller falls back
+   * to one streamed request, as MLflow's client does.
+   */
+  private async multipartUpload(localFile: string, remotePath: string, size: number): Promise<boolean> {
+    const { chunkSize } = multipartSettings(size)!;
+    const numParts = Math.max(1, Math.ceil(size / chunkSize));
+    let created: { upload_id?: string; credentials?: { url: string; part_number: number | string; headers?: Record<string, string> }[] };
+    try {
+      created = await this.mpu('create', remotePath, { num_parts: numParts });
+    } catch (err) {
+      if (err instanceof MlflowException && (err.errorCode === 'NOT_IMPLEMENTED' || err.message.includes('Multipart upload is not supported'))) return false;
+      throw err;
+    }
+    try {
+      const parts = [];
+      for (const [i, credential] of (created.credentials ?? []).entries()) {
+        const start = i * chunkSize;
+        const end = Math.min(size, start + chunkSize) - 1;
+        const response = await fetch(credential.url, {
+          method: 'PUT',
+          headers: credential.headers ?? {},
+          body: Readable.toWeb(createReadStream(localFile, { start, end })) as unknown as ReadableStream<Uint8Array>,
+          duplex: 'half',
+        } as RequestInit);
+        if (!response.ok) throw new MlflowException(`Failed to upload part ${credential.part_number} of ${localFile}: HTTP ${response.status}`, 'INTERNAL_ERROR');
+        await response.body?.cancel().catch(() => undefined);
+        parts.push({ part_number: Number(credential.part_number), etag: response.headers.get('etag') ?? '', url: credential.url });
+      }
+      await this.mpu('complete', remotePath, { upload_id: created.upload_id, parts });
+      return true;
+    } catch (err) {
+      await this.mpu('abort', remotePath, { upload_id: created.upload_id }).catch(() => undefined);
+      throw err;
+    }
   }
 
   async logArtifact(localFile: string, artifactPath?: string): Promise<void> {

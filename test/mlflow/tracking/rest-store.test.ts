@@ -1,7 +1,9 @@
 // Node against a real MLflow 3.18 tracking server (SQLite backend, proxied local artifact store), and
 // Python's own MlflowClient reading what Node wrote and writing what Node reads.
 import { createHash } from 'node:crypto';
-import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import { execFileSync } from 'node:child_process';
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -292,6 +294,11 @@ describe('logged models and the registry', () => {
     expect((await client.getRegisteredModel('tiny-llm')).aliases).toEqual({ champion: '1' });
     expect((await caught(client.setRegisteredModelAlias('tiny-llm', 'v3', 1))).message).toBe("Version alias name 'v3' is reserved.");
 
+    // Every form of models:/ and runs:/ URI resolves through the server to the same logged model's files.
+    for (const uri of ['models:/tiny-llm/1', 'models:/tiny-llm/Staging', 'models:/tiny-llm/latest', info.modelUri, `runs:/${run.info.runId}/llm`]) {
+      const local = await client.downloadUri(uri, path.join(work, 'uris', uri.replace(/[^a-z0-9]+/gi, '_')));
+      expect(await readFile(path.join(local, 'MLmodel'), 'utf8'), uri).toContain(`model_id: ${info.modelId}`);
+    }
     const prompt = { prompt: 'The the, and', max_tokens: 4 };
     const model = await pyfunc.loadModel('models:/tiny-llm@champion');
     let nodeOut: unknown;
@@ -350,14 +357,28 @@ describe('bad input as MLflow treats it', () => {
 });
 
 describe('retries, auth and a server that is down', () => {
-  /** A proxy in front of the real server that answers the first `failures` requests with `status`, and records the headers it saw. */
-  async function faultyProxy(failures: number, status: number, retryAfter?: string): Promise<{ uri: string; seen: IncomingHttpHeaders[]; close(): Promise<void> }> {
-    const seen: IncomingHttpHeaders[] = [];
+  interface Seen {
+    method?: string;
+    url?: string;
+    headers: IncomingHttpHeaders;
+  }
+  /**
+   * A proxy in front of the real server that answers the first `failures` requests with `status` (0: never
+   * answers), records what it saw, and forwards the rest; over TLS with `tls` (a key and certificate).
+   */
+  async function faultyProxy(
+    failures: number,
+    status: number,
+    retryAfter?: string,
+    tls?: { key: Buffer; cert: Buffer },
+  ): Promise<{ uri: string; seen: Seen[]; close(): Promise<void> }> {
+    const seen: Seen[] = [];
     const target = new URL(server.uri);
     let left = failures;
-    const proxy: Server = createServer((req, res) => {
-      seen.push(req.headers);
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
+      seen.push({ method: req.method, url: req.url, headers: req.headers });
       if (left-- > 0) {
+        if (status === 0) return; // hang
         res.writeHead(status, { 'Content-Type': 'text/plain', ...(retryAfter ? { 'Retry-After': retryAfter } : {}) });
         res.end(`injected ${status}`);
         return;
@@ -367,10 +388,19 @@ describe('retries, auth and a server that is down', () => {
         up.pipe(res);
       });
       req.pipe(upstream);
-    });
+    };
+    const proxy: Server = tls ? createHttpsServer(tls, handler) : createServer(handler);
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     const { port } = proxy.address() as { port: number };
-    return { uri: `http://127.0.0.1:${port}`, seen, close: () => new Promise((r) => proxy.close(() => r())) };
+    return {
+      uri: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+      seen,
+      close: () =>
+        new Promise((r) => {
+          proxy.close(() => r());
+          proxy.closeAllConnections();
+        }),
+    };
   }
 
   function withEnv<T>(vars: Record<string, string>, make: () => T): T {
@@ -391,7 +421,7 @@ describe('retries, auth and a server that is down', () => {
       const c = withEnv({ ...fast, MLFLOW_TRACKING_TOKEN: 'secret-token' }, () => new MlflowClient(proxy.uri));
       expect((await c.getExperiment('0')).name).toBe('Default');
       expect(proxy.seen).toHaveLength(3);
-      expect(proxy.seen.every((h) => h.authorization === 'Bearer secret-token')).toBe(true);
+      expect(proxy.seen.every((s) => s.headers.authorization === 'Bearer secret-token')).toBe(true);
     } finally {
       await proxy.close();
     }
@@ -400,7 +430,7 @@ describe('retries, auth and a server that is down', () => {
       const c = withEnv({ ...fast, MLFLOW_TRACKING_USERNAME: 'ann', MLFLOW_TRACKING_PASSWORD: 'pw' }, () => new MlflowClient(limited.uri));
       const id = await c.createExperiment('after-429'); // a create is retried on 429: the server did not process it
       expect((await client.getExperiment(id)).name).toBe('after-429');
-      expect(limited.seen.map((h) => h.authorization)).toEqual([`Basic ${Buffer.from('ann:pw').toString('base64')}`, `Basic ${Buffer.from('ann:pw').toString('base64')}`]);
+      expect(limited.seen.map((s) => s.headers.authorization)).toEqual([`Basic ${Buffer.from('ann:pw').toString('base64')}`, `Basic ${Buffer.from('ann:pw').toString('base64')}`]);
     } finally {
       await limited.close();
     }
@@ -428,6 +458,59 @@ describe('retries, auth and a server that is down', () => {
     const err = await caught(c.getRun('0123456789abcdef0123456789abcdef'));
     expect(err.message).toMatch(new RegExp(`^API request to ${down}/api/2.0/mlflow/runs/get\\?run_id=0123456789abcdef0123456789abcdef failed with exception .*\\(after 3 retries\\)$`));
     expect(String((err.cause as Error & { cause?: { code?: string } })?.cause?.code)).toBe('ECONNREFUSED');
+  });
+
+  it('gives up on a server that never answers after MLFLOW_HTTP_REQUEST_TIMEOUT, with MLflow\'s advice', async () => {
+    const proxy = await faultyProxy(100, 0);
+    try {
+      const c = withEnv({ ...fast, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '1', MLFLOW_HTTP_REQUEST_TIMEOUT: '1' }, () => new MlflowClient(proxy.uri));
+      const err = await caught(c.getExperiment('0'));
+      expect(err.message).toMatch(/^API request to http:\/\/127\.0\.0\.1:\d+\/api\/2\.0\/mlflow\/experiments\/get\?experiment_id=0 failed with timeout exception /);
+      expect(err.message).toContain('To increase the timeout, set the environment variable MLFLOW_HTTP_REQUEST_TIMEOUT to a larger value.');
+      expect(proxy.seen).toHaveLength(2); // the first attempt and one retry
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('verifies TLS certificates unless MLFLOW_TRACKING_INSECURE_TLS is set', async () => {
+    const key = path.join(work, 'tls.key');
+    const cert = path.join(work, 'tls.crt');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    const proxy = await faultyProxy(0, 200, undefined, { key: await readFile(key), cert: await readFile(cert) });
+    try {
+      const strict = withEnv({ ...fast, MLFLOW_HTTP_REQUEST_MAX_RETRIES: '0' }, () => new MlflowClient(proxy.uri));
+      const refused = await caught(strict.getExperiment('0'));
+      expect(refused.message).toMatch(/self.signed certificate/);
+      const insecure = withEnv({ ...fast, MLFLOW_TRACKING_INSECURE_TLS: 'true' }, () => new MlflowClient(proxy.uri));
+      expect((await insecure.getExperiment('0')).name).toBe('Default');
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('tries a multipart upload when MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD asks, and streams the file in one request when the artifact store has none', async () => {
+    const proxy = await faultyProxy(0, 200);
+    try {
+      const env = { ...fast, MLFLOW_ENABLE_PROXY_MULTIPART_UPLOAD: 'true', MLFLOW_MULTIPART_UPLOAD_MINIMUM_FILE_SIZE: '1', MLFLOW_MULTIPART_UPLOAD_CHUNK_SIZE: '1024' };
+      const c = withEnv(env, () => new MlflowClient(proxy.uri));
+      const run = await c.createRun('0');
+      const file = path.join(work, 'parts.bin');
+      await writeFile(file, Buffer.alloc(5000, 7));
+      const saved = { ...process.env };
+      Object.assign(process.env, env); // read when the upload starts
+      try {
+        await c.logArtifact(run.info.runId, file, 'big');
+      } finally {
+        for (const k of Object.keys(env)) if (saved[k] === undefined) delete process.env[k];
+      }
+      const calls = proxy.seen.filter((s) => s.url?.includes('mlflow-artifacts')).map((s) => `${s.method} ${s.url!.replace(run.info.runId, '<run>')}`);
+      expect(calls).toEqual(['POST /api/2.0/mlflow-artifacts/mpu/create/0/<run>/artifacts/big', 'PUT /api/2.0/mlflow-artifacts/artifacts/0/<run>/artifacts/big/parts.bin']);
+      const back = await c.downloadArtifacts(run.info.runId, 'big/parts.bin', path.join(work, 'parts-dl'));
+      expect(await readFile(back)).toEqual(Buffer.alloc(5000, 7));
+    } finally {
+      await proxy.close();
+    }
   });
 });
 
