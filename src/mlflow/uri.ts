@@ -3,8 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MlflowException } from './errors.js';
 import { MlflowClient } from './tracking/client.js';
+import { FileStore, readYaml } from './tracking/file-store.js';
 import { getTrackingUri, isHttpUri } from './tracking/tracking-uri.js';
-import { loadYaml } from './yaml.js';
 
 /**
  * Model and artifact URIs resolved to local paths: plain paths, `file:` URIs, and the tracking URIs
@@ -37,16 +37,6 @@ export function trackingRoot(env: NodeJS.ProcessEnv = process.env): string {
   return filePath(uri);
 }
 
-async function readYaml(file: string): Promise<Record<string, unknown> | undefined> {
-  try {
-    const parsed = loadYaml(await readFile(file, 'utf8'), file);
-    return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
 async function exists(p: string): Promise<boolean> {
   return stat(p).then(() => true, () => false);
 }
@@ -62,20 +52,26 @@ async function experimentDirs(root: string): Promise<string[]> {
   return entries.filter((e) => e.isDirectory() && e.name !== '.trash' && e.name !== 'models').map((e) => path.join(root, e.name));
 }
 
-/** The run's artifact folder, from the `artifact_uri` in its `meta.yaml`. */
+/** The run's artifact folder, from the `artifact_uri` in its `meta.yaml` (read through the tracking FileStore). */
 export async function runArtifactDir(runId: string, root = trackingRoot()): Promise<{ experimentDir: string; artifactDir: string }> {
   if (!/^[0-9a-zA-Z_-]+$/.test(runId)) throw MlflowException.invalidParameterValue(`Invalid run id '${runId}'`);
-  for (const experimentDir of await experimentDirs(root)) {
-    const meta = await readYaml(path.join(experimentDir, runId, 'meta.yaml'));
-    if (!meta) continue;
-    const artifactUri = String(meta.artifact_uri ?? '');
-    const scheme = SCHEME.exec(artifactUri)?.[1];
-    if (scheme && scheme !== 'file') {
-      throw new MlflowException(`Run '${runId}' stores its artifacts at '${artifactUri}', which is not a local folder`, 'NOT_IMPLEMENTED');
+  await experimentDirs(root); // a clear error when there is no file store at all
+  const store = new FileStore(root);
+  let found: { dir: string };
+  try {
+    found = await store.findRun(runId);
+  } catch (err) {
+    if (err instanceof MlflowException && err.errorCode === 'RESOURCE_DOES_NOT_EXIST') {
+      throw new MlflowException(`Run '${runId}' not found in the file store at '${root}'`, 'RESOURCE_DOES_NOT_EXIST', { cause: err });
     }
-    return { experimentDir, artifactDir: artifactUri ? filePath(artifactUri) : path.join(experimentDir, runId, 'artifacts') };
+    throw err;
   }
-  throw new MlflowException(`Run '${runId}' not found in the file store at '${root}'`, 'RESOURCE_DOES_NOT_EXIST');
+  const artifactUri = (await store.getRun(runId)).info.artifactUri;
+  const scheme = SCHEME.exec(artifactUri)?.[1];
+  if (scheme && scheme !== 'file') {
+    throw new MlflowException(`Run '${runId}' stores its artifacts at '${artifactUri}', which is not a local folder`, 'NOT_IMPLEMENTED');
+  }
+  return { experimentDir: path.dirname(found.dir), artifactDir: artifactUri ? filePath(artifactUri) : path.join(found.dir, 'artifacts') };
 }
 
 /** MLflow 3 logged models live in `<experiment>/models/<model_id>/artifacts` (§8.2). */

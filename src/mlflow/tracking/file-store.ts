@@ -41,7 +41,8 @@ const RESERVED_DIRS = new Set([TRASH, 'models']);
 
 type Yaml = Record<string, unknown>;
 
-async function readYaml(file: string): Promise<Yaml | undefined> {
+/** A YAML mapping from a file; undefined when the file does not exist. */
+export async function readYaml(file: string): Promise<Yaml | undefined> {
   try {
     const parsed = loadYaml(await readFile(file, 'utf8'), file);
     return parsed !== null && typeof parsed === 'object' ? (parsed as Yaml) : undefined;
