@@ -23,12 +23,14 @@ import type { HostCreds } from './http.js';
 import type { CreateLoggedModelRequest, RegistryStore, TrackingStore } from './store.js';
 import { resolveStores } from './tracking-uri.js';
 import {
+  MAX_METRICS_PER_BATCH,
+  MAX_PARAMS_TAGS_PER_BATCH,
   validateAlias,
-  validateBatch,
   validateExperimentName,
   validateExperimentTag,
   validateMetric,
   validateParam,
+  validateParamKeysUnique,
   validateRegistryTag,
   validateRunId,
   validateTag,
@@ -182,12 +184,11 @@ export class MlflowClient {
     metrics.forEach((m, i) => validateMetric(m, `metrics[${i}]`));
     params.forEach((p, i) => validateParam(p.key, p.value, `params[${i}]`));
     tags.forEach((t, i) => validateTag(t.key, t.value, `tags[${i}]`));
-    validateBatch([], params, []); // duplicate keys are refused whatever the split
+    validateParamKeysUnique(params); // refused whatever the split
     // Params and tags first, in chunks of 100, then metrics in chunks of 1000.
-    for (let i = 0; i < Math.max(params.length, tags.length); i += 100) {
-      await this.store.logBatch(runId, [], params.slice(i, i + 100), tags.slice(i, i + 100));
-    }
-    for (let i = 0; i < metrics.length; i += 1000) await this.store.logBatch(runId, metrics.slice(i, i + 1000), [], []);
+    const n = MAX_PARAMS_TAGS_PER_BATCH;
+    for (let i = 0; i < Math.max(params.length, tags.length); i += n) await this.store.logBatch(runId, [], params.slice(i, i + n), tags.slice(i, i + n));
+    for (let i = 0; i < metrics.length; i += MAX_METRICS_PER_BATCH) await this.store.logBatch(runId, metrics.slice(i, i + MAX_METRICS_PER_BATCH), [], []);
   }
 
   getMetricHistory(runId: string, key: string): Promise<Metric[]> {

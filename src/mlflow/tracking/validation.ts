@@ -110,18 +110,8 @@ export function validateRunId(runId: unknown): asserts runId is string {
   if (typeof runId !== 'string' || !RUN_ID.test(runId)) throw invalid(invalidValue('run_id', runId));
 }
 
-/** `_validate_batch_log_limits` and `_validate_param_keys_unique`. */
-export function validateBatch(metrics: readonly unknown[], params: readonly { key: string }[], tags: readonly unknown[]): void {
-  const over = (what: string, n: number, limit: number) => {
-    if (n > limit) throw invalid(`A batch logging request can contain at most ${limit} ${what}. Got ${n} ${what}. Please split up ${what} across multiple requests and try again.`);
-  };
-  over('metrics', metrics.length, MAX_METRICS_PER_BATCH);
-  over('params', params.length, MAX_PARAMS_TAGS_PER_BATCH);
-  over('tags', tags.length, MAX_PARAMS_TAGS_PER_BATCH);
-  const total = metrics.length + params.length + tags.length;
-  if (total > MAX_ENTITIES_PER_BATCH) {
-    throw invalid(`A batch logging request can contain at most ${MAX_ENTITIES_PER_BATCH} metrics, params, and tags in total. Got ${total} entities in total. Please split up ${'metrics, params, and tags'} across multiple requests and try again.`);
-  }
+/** `_validate_param_keys_unique`: one value per param key in a batch. */
+export function validateParamKeysUnique(params: readonly { key: string }[]): void {
   const seen = new Set<string>();
   const dupes: string[] = [];
   for (const { key } of params) {
