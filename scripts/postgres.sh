@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # A private PostgreSQL server for the tracking tests (an MLflow tracking server with a PostgreSQL backend,
 # the multi-user case). `start` installs Debian's `postgresql` when it is missing (as root, apt-get), then
-# starts a cluster of our own in .cache/postgres on 127.0.0.1:${ORTGENAI_PG_PORT:-55432}, trust auth for
-# loopback, owned by the `postgres` user; `stop` stops it. Both are idempotent. `url` prints the server's
+# starts a cluster of our own on 127.0.0.1:${ORTGENAI_PG_PORT:-55432}, trust auth for loopback, owned by the
+# `postgres` user, in ${ORTGENAI_PG_DATA:-/tmp/ortgenai-postgres-<port>} (outside the checkout, which the
+# `postgres` user may not be allowed to enter, e.g. below /root); `stop` stops it. Both are idempotent. `url` prints the server's
 # URL (postgresql://postgres@127.0.0.1:PORT); `start` prints it too; `running` exits 0 when it is up.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
 port=${ORTGENAI_PG_PORT:-55432}
-data="$root/.cache/postgres/data"
-log="$root/.cache/postgres/server.log"
+base=${ORTGENAI_PG_DATA:-/tmp/ortgenai-postgres-$port}
+data="$base/data"
+log="$base/server.log"
 url="postgresql://postgres@127.0.0.1:$port"
 
 bindir() {
@@ -18,7 +19,7 @@ bindir() {
 }
 
 as_postgres() {
-  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 install() {
@@ -39,14 +40,14 @@ start() {
   local bin
   bin=$(bindir)
   if running; then echo "$url"; return 0; fi
-  mkdir -p "$(dirname "$data")"
+  mkdir -p "$base"
   if [ ! -f "$data/PG_VERSION" ]; then
     rm -rf "$data"
     mkdir -p "$data"
-    [ "$(id -u)" = 0 ] && chown -R postgres: "$(dirname "$data")"
+    [ "$(id -u)" = 0 ] && chown -R postgres: "$base"
     as_postgres "$bin/initdb" -D "$data" -U postgres --auth=trust --encoding=UTF8 --locale=C.UTF-8 >&2
   fi
-  [ "$(id -u)" = 0 ] && chown -R postgres: "$(dirname "$data")"
+  [ "$(id -u)" = 0 ] && chown -R postgres: "$base"
   as_postgres "$bin/pg_ctl" -D "$data" -l "$log" -w -t 60 \
     -o "-p $port -c listen_addresses=127.0.0.1 -k $data -c max_connections=200 -c fsync=off" start >&2
   echo "$url"
