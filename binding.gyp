@@ -1,6 +1,8 @@
 {
-  # node-gyp build of the addon (the fallback `node-gyp-build` runs at install time when no prebuild matches).
-  # Same sources and flags as CMakeLists.txt; no link-time dependency on ONNX Runtime or ORT-GenAI.
+  # The one build of the addon: `npm run build:native`, the install script (node-gyp-build, when no prebuild
+  # matches) and `npm run prebuildify` (release, also run by prepack) all run node-gyp on this file. node-gyp ships
+  # with npm, so an installed package can rebuild itself without our devDependencies.
+  # No link-time dependency on ONNX Runtime or ORT-GenAI: native/runtime.cc dlopens them.
   "targets": [
     {
       "target_name": "ortgenai",
@@ -16,6 +18,7 @@
         "native/logging.cc",
         "native/model.cc",
         "native/runtime.cc",
+        "native/tensor.cc",
         "native/token_loop.cc",
         "native/token_sink.cc",
         "native/tokenizer.cc",

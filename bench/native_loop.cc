@@ -1,12 +1,11 @@
 // The C++ reference loop: the same ORT-GenAI calls our binding makes, with nothing in between, so its
-// numbers are the limit a binding can reach. It loads the runtime exactly like the addon does (ONNX Runtime
-// by absolute path with RTLD_GLOBAL, then ORT-GenAI), so both sides run the same library with the same
+// numbers are the limit a binding can reach. It loads the runtime with the addon's own native/runtime.cc (ONNX
+// Runtime by absolute path with RTLD_GLOBAL, then ORT-GenAI), so both sides run the same library with the same
 // session options. It answers one JSON line per command; `ortgenai bench` drives it.
 //
 //   native_loop --model DIR --ort-lib PATH --genai-lib PATH --prompt-ids 1,2,3 --gen-tokens N
 //               [--batch B] [--threads T] [--overlay GENAI_CONFIG_JSON]
 // then commands on stdin (see main): `run sequential 1`, `run batched 8`, `rss`, `quit`.
-#include <dlfcn.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -23,41 +22,11 @@
 #include <thread>
 #include <vector>
 
-#include "ort_genai_c.h"
+#include "runtime.h"
 
 namespace {
 
-// One function pointer per C API entry point we use, resolved from the dlopen'ed library.
-#define OGA_FUNCTIONS(X)                                                                              \
-  X(OgaResultGetError) X(OgaDestroyResult) X(OgaCreateConfig) X(OgaConfigOverlay) X(OgaDestroyConfig) \
-  X(OgaCreateModelFromConfig) X(OgaDestroyModel) X(OgaCreateGeneratorParams)                          \
-  X(OgaDestroyGeneratorParams) X(OgaGeneratorParamsSetSearchNumber) X(OgaGeneratorParamsSetSearchBool) \
-  X(OgaCreateGenerator) X(OgaDestroyGenerator) X(OgaGenerator_IsDone)                                 \
-  X(OgaGenerator_AppendTokenSequences) X(OgaGenerator_GenerateNextToken) X(OgaGenerator_GetNextTokens) \
-  X(OgaCreateSequences) X(OgaDestroySequences) X(OgaAppendTokenSequence) X(OgaCreateEngine)           \
-  X(OgaDestroyEngine) X(OgaEngineStep) X(OgaEngineHasPendingRequests) X(OgaEngineAddRequest)          \
-  X(OgaEngineRemoveRequest) X(OgaCreateRequest) X(OgaRequestAddTokens) X(OgaDestroyRequest)           \
-  X(OgaRequestHasUnseenTokens) X(OgaRequestGetUnseenToken) X(OgaRequestIsDone) X(OgaShutdown)      \
-  X(OgaCreateTokenizer) X(OgaDestroyTokenizer)
-
-struct Api {
-#define DECLARE(name) decltype(&::name) name = nullptr;
-  OGA_FUNCTIONS(DECLARE)
-#undef DECLARE
-};
-Api api;
-
-void LoadRuntime(const std::string& ort_lib, const std::string& genai_lib) {
-  // ORT-GenAI dlopen()s "libonnxruntime.so.1" by soname; a global, already-loaded copy satisfies it.
-  if (!dlopen(ort_lib.c_str(), RTLD_NOW | RTLD_GLOBAL)) throw std::runtime_error(std::string("dlopen: ") + dlerror());
-  void* genai = dlopen(genai_lib.c_str(), RTLD_NOW | RTLD_GLOBAL);
-  if (!genai) throw std::runtime_error(std::string("dlopen: ") + dlerror());
-#define RESOLVE(name)                                                                           \
-  api.name = reinterpret_cast<decltype(api.name)>(dlsym(genai, #name));                         \
-  if (!api.name) throw std::runtime_error("missing symbol " #name " in " + genai_lib);
-  OGA_FUNCTIONS(RESOLVE)
-#undef RESOLVE
-}
+using oga::api;
 
 void Check(OgaResult* result) {
   if (!result) return;
@@ -215,6 +184,10 @@ Run GenerateOnThreads(OgaModel* model, const Options& o) {
 OgaEngine* engine = nullptr;  // freed before the model, in main
 
 Run GenerateWithEngine(OgaModel* model, const Options& o) {
+  std::string missing = oga::MissingEngineFunction();
+  if (!missing.empty()) {
+    throw std::runtime_error("no Engine with ORT-GenAI " + oga::GenAIVersionName() + ": it does not export " + missing);
+  }
   if (!engine) Check(api.OgaCreateEngine(model, &engine));
   Run total;
   total.streams = o.concurrency;
@@ -310,7 +283,8 @@ int main(int argc, char** argv) {
   OgaTokenizer* tokenizer = nullptr;
   try {
     auto t0 = Clock::now();
-    LoadRuntime(o.ort_lib, o.genai_lib);
+    std::string load_error = oga::Load(o.ort_lib, o.genai_lib);
+    if (!load_error.empty()) throw std::runtime_error(load_error);
     model = LoadModel(o);
     // Our Model owns a tokenizer from the start; hold one too so resident memory compares like for like.
     Check(api.OgaCreateTokenizer(model, &tokenizer));

@@ -65,7 +65,7 @@ class HandleWrap : public Napi::ObjectWrap<Derived> {
   // The handle behind a JS argument that must be an instance of this class.
   static std::shared_ptr<Handle> From(Napi::Env env, Napi::Value value, Napi::FunctionReference& ctor) {
     if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(ctor.Value())) {
-      throw Napi::TypeError::New(env, std::string("expected a native ") + Derived::kName);
+      Throw(env, ErrorKind::Validation, std::string("expected a native ") + Derived::kName);
     }
     return Derived::Unwrap(value.As<Napi::Object>())->Get(env);
   }
@@ -85,8 +85,12 @@ class HandleWrap : public Napi::ObjectWrap<Derived> {
   std::shared_ptr<Handle> handle_;
 };
 
-// Argument helpers: throw TypeError with the argument's name.
+// Argument helpers: throw ValidationError with the argument's name.
+// A string without NUL characters (the C API would cut it at the first one).
+std::string StringValue(Napi::Env env, Napi::Value value, const std::string& name);
 std::string StringArg(const Napi::CallbackInfo& info, size_t i, const char* name);
+// A number that is exactly a 32-bit integer (NaN, 1.5 and 2**31 are refused, not truncated).
+int32_t TokenArg(const Napi::CallbackInfo& info, size_t i, const char* name);
 // Int32Array (zero-copy view) or array of numbers, copied into a vector the caller owns.
 std::vector<int32_t> Tokens(Napi::Env env, Napi::Value value, const char* name);
 Napi::Int32Array ToInt32Array(Napi::Env env, const int32_t* data, size_t count);

@@ -241,6 +241,12 @@ class Engine : public HandleWrap<Engine, EngineState> {
   static Napi::Value Create(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     std::shared_ptr<OgaModel> model = ModelFrom(env, info.Length() > 0 ? info[0] : env.Undefined());
+    std::string missing = MissingEngineFunction();
+    if (!missing.empty()) {
+      Throw(env, ErrorKind::GenAI,
+            "Engine is not available with ORT-GenAI " + GenAIVersionName() + ": it does not export " + missing +
+                " (this binding drives the 0.15 Engine API, which 0.16 replaced)");
+    }
     struct Created {
       std::shared_ptr<EngineState> state;
       std::shared_ptr<EnginePtr> engine;
@@ -320,7 +326,7 @@ class EngineRequest : public HandleWrap<EngineRequest, EngineRequestState> {
     if (prompt.empty()) Throw(env, ErrorKind::Validation, "the prompt is empty");
     std::shared_ptr<OgaTokenizer> tokenizer;
     if (info.Length() > 1 && !info[1].IsNull() && !info[1].IsUndefined()) tokenizer = TokenizerFrom(env, info[1]);
-    if (info.Length() < 3 || !info[2].IsFunction()) throw Napi::TypeError::New(env, "onChunk must be a function");
+    if (info.Length() < 3 || !info[2].IsFunction()) Throw(env, ErrorKind::Validation, "onChunk must be a function");
     std::shared_ptr<EngineState> engine = engine_.lock();
     if (!engine) Throw(env, ErrorKind::Disposed, "Engine has been disposed and can no longer be used");
     r->started = true;

@@ -2,8 +2,6 @@
 // loop in token_loop.cc instead of one round trip per token.
 #include "generator.h"
 
-#include <cstring>
-
 #include "async.h"
 
 namespace oga {
@@ -35,6 +33,7 @@ class Generator : public HandleWrap<Generator, GeneratorState> {
             api.OgaDestroyGenerator(g);
           });
           state->sequence_count = static_cast<size_t>(batch) * (beams > 1 ? static_cast<size_t>(returns) : 1);
+          state->num_beams = static_cast<size_t>(beams);
           return state;
         },
         [](Napi::Env env, State& state) -> Napi::Value { return Wrap(env, GetAddonData(env)->generator, state); });
@@ -53,7 +52,7 @@ class Generator : public HandleWrap<Generator, GeneratorState> {
   // appendTokenSequences(seqs: (Int32Array | number[])[]): Promise<void>; padded by the library.
   Napi::Value AppendTokenSequences(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "sequences must be an array");
+    if (info.Length() < 1 || !info[0].IsArray()) Throw(env, ErrorKind::Validation, "sequences must be an array");
     auto arr = info[0].As<Napi::Array>();
     std::vector<std::vector<int32_t>> seqs;
     for (uint32_t i = 0; i < arr.Length(); i++) {
@@ -104,6 +103,13 @@ class Generator : public HandleWrap<Generator, GeneratorState> {
     Napi::Env env = info.Env();
     auto lock = TryLock(env, "getSequence");
     GeneratorState& s = *Get(env);
+    // Reading a sequence mid beam search changes the search itself in ORT-GenAI 0.15.2 and 0.18.0 (it then ends
+    // early with shorter sequences), so it is only answered once the search is done.
+    if (s.num_beams > 1 && !api.OgaGenerator_IsDone(s.gen.get())) {
+      Throw(env, ErrorKind::GenAI,
+            "getSequence() during a beam search (num_beams > 1) would change the search in ORT-GenAI " +
+                GenAIVersionName() + "; call it once isDone() is true");
+    }
     double index = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : -1;
     // Past the batch the library reads out of bounds (garbage, or a segfault under beam search).
     if (index < 0 || index != static_cast<size_t>(index) || index >= s.sequence_count) {
@@ -126,62 +132,74 @@ class Generator : public HandleWrap<Generator, GeneratorState> {
       Throw(env, ErrorKind::Validation, "rewindTo needs an integer length in [0, " + std::to_string(count) + "]");
     }
     Check(env, api.OgaGenerator_RewindTo(s.gen.get(), static_cast<size_t>(n)));
-    s.logits_count = 0;
     return env.Undefined();
   }
 
-  // getLogits(): { data: Float32Array, shape: number[] } — the last position's logits, [batch*beams, 1, vocab].
+  // getLogits(): { type, data: Float32Array, shape: number[] } — the last position's logits, [batch*beams, 1, vocab].
   Napi::Value GetLogits(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     auto lock = TryLock(env, "getLogits");
     GeneratorState& s = *Get(env);
+    // ORT-GenAI before 0.18 corrupts its heap copying beam-search logits and the process aborts (SIGABRT).
+    if (s.num_beams > 1 && GenAIOlderThan(0, 18)) {
+      Throw(env, ErrorKind::GenAI,
+            "getLogits() with num_beams > 1 crashes ORT-GenAI " + GenAIVersionName() + " (fixed in 0.18); use num_beams 1");
+    }
+    // With no tokens the library runs the model on an empty input and fails deep inside ONNX Runtime.
+    if (api.OgaGenerator_TokenCount(s.gen.get()) == 0) {
+      Throw(env, ErrorKind::GenAI, "getLogits() needs a prompt first: call appendTokens() or appendTokenSequences()");
+    }
     OgaTensor* raw = nullptr;
     Check(env, api.OgaGenerator_GetLogits(s.gen.get(), &raw));
-    std::unique_ptr<OgaTensor, void (*)(OgaTensor*)> tensor(raw, [](OgaTensor* t) { api.OgaDestroyTensor(t); });
-    size_t rank = 0;
-    Check(env, api.OgaTensorGetShapeRank(raw, &rank));
-    std::vector<int64_t> shape(rank);
-    Check(env, api.OgaTensorGetShape(raw, shape.data(), rank));
-    size_t count = 1;
-    for (int64_t d : shape) count *= static_cast<size_t>(d);
-    void* data = nullptr;
-    Check(env, api.OgaTensorGetData(raw, &data));
-    auto out = Napi::Float32Array::New(env, count);
-    std::memcpy(out.Data(), data, count * sizeof(float));
-    Napi::Array js_shape = Napi::Array::New(env, rank);
-    for (size_t i = 0; i < rank; i++) js_shape.Set(i, Napi::Number::New(env, static_cast<double>(shape[i])));
-    s.logits_count = count;
-    Napi::Object result = Napi::Object::New(env);
-    result.Set("data", out);
-    result.Set("shape", js_shape);
-    return result;
+    return TensorToJs(env, OwnTensor(raw).get());
   }
 
+  // setLogits(data: Float32Array): the library checks the size against the current logits.
   Napi::Value SetLogits(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     auto lock = TryLock(env, "setLogits");
     GeneratorState& s = *Get(env);
     if (info.Length() < 1 || !info[0].IsTypedArray() ||
         info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-      throw Napi::TypeError::New(env, "logits must be a Float32Array");
+      Throw(env, ErrorKind::Validation, "logits must be a Float32Array");
     }
-    auto logits = info[0].As<Napi::Float32Array>();
-    if (s.logits_count == 0) {
+    Napi::Object wrapped = Napi::Object::New(env);
+    wrapped.Set("data", info[0]);
+    Napi::Array shape = Napi::Array::New(env, 1);
+    shape.Set(0u, Napi::Number::New(env, static_cast<double>(info[0].As<Napi::Float32Array>().ElementLength())));
+    wrapped.Set("shape", shape);
+    std::unique_ptr<HostTensor> logits = TensorFromJs(env, wrapped, "logits");
+    Check(env, api.OgaGenerator_SetLogits(s.gen.get(), logits->tensor.get()));
+    return env.Undefined();
+  }
+
+  // getOutput(name): a copy of the model output `name` from the last run, as { type, shape, data }.
+  Napi::Value GetOutput(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::string name = StringArg(info, 0, "name");
+    auto lock = TryLock(env, "getOutput");
+    GeneratorState& s = *Get(env);
+    // Before 0.18 the library dereferences a null output for names it does not know or has not computed yet
+    // (SIGSEGV); 'logits' after a run is the one output it always has.
+    if (GenAIOlderThan(0, 18) && (name != "logits" || api.OgaGenerator_TokenCount(s.gen.get()) == 0)) {
       Throw(env, ErrorKind::GenAI,
-            "setLogits() needs the current logits first: call getLogits() after the last appendTokens/"
-            "generateNextToken, change them, then setLogits()");
+            "getOutput('" + name + "') may crash ORT-GenAI " + GenAIVersionName() +
+                "; before 0.18 only 'logits' can be read, after appendTokens()");
     }
-    if (logits.ElementLength() != s.logits_count) {
-      Throw(env, ErrorKind::Validation,
-            "setLogits() got " + std::to_string(logits.ElementLength()) + " values, expected " +
-                std::to_string(s.logits_count) + " (the size returned by getLogits())");
-    }
-    std::vector<float> copy(logits.Data(), logits.Data() + logits.ElementLength());
-    int64_t shape[] = {static_cast<int64_t>(copy.size())};
     OgaTensor* raw = nullptr;
-    Check(env, api.OgaCreateTensorFromBuffer(copy.data(), shape, 1, OgaElementType_float32, &raw));
-    std::unique_ptr<OgaTensor, void (*)(OgaTensor*)> tensor(raw, [](OgaTensor* t) { api.OgaDestroyTensor(t); });
-    Check(env, api.OgaGenerator_SetLogits(s.gen.get(), raw));
+    Check(env, api.OgaGenerator_GetOutput(s.gen.get(), name.c_str(), &raw));
+    return TensorToJs(env, OwnTensor(raw).get());
+  }
+
+  // setModelInput(name, { data, shape, type? }): an extra model input the library does not fill itself.
+  Napi::Value SetModelInput(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    std::string name = StringArg(info, 0, "name");
+    std::unique_ptr<HostTensor> input = TensorFromJs(env, info.Length() > 1 ? info[1] : env.Undefined(), "tensor");
+    auto lock = TryLock(env, "setModelInput");
+    GeneratorState& s = *Get(env);
+    Check(env, api.OgaGenerator_SetModelInput(s.gen.get(), name.c_str(), input->tensor.get()));
+    s.inputs.push_back(std::move(input));
     return env.Undefined();
   }
 
@@ -234,6 +252,8 @@ class Generator : public HandleWrap<Generator, GeneratorState> {
                                          InstanceMethod("rewindTo", &Generator::RewindTo),
                                          InstanceMethod("getLogits", &Generator::GetLogits),
                                          InstanceMethod("setLogits", &Generator::SetLogits),
+                                         InstanceMethod("getOutput", &Generator::GetOutput),
+                                         InstanceMethod("setModelInput", &Generator::SetModelInput),
                                          InstanceMethod("setRuntimeOption", &Generator::SetRuntimeOption),
                                          InstanceMethod("setActiveAdapter", &Generator::SetActiveAdapter),
                                          InstanceMethod("run", &Generator::Run),
@@ -257,7 +277,7 @@ class Generator : public HandleWrap<Generator, GeneratorState> {
     return lock;
   }
 
-  // Runs `fn` on the thread pool with the generator's lock held; a step invalidates fetched logits.
+  // Runs `fn` on the thread pool with the generator's lock held.
   template <class Fn>
   Napi::Value Locked(Napi::Env env, const char* what, Fn fn) {
     std::shared_ptr<GeneratorState> state = Get(env);
@@ -273,7 +293,6 @@ class Generator : public HandleWrap<Generator, GeneratorState> {
             }
           }
           std::lock_guard<std::mutex> lock(state->mu);
-          state->logits_count = 0;
           fn(*state);
           return Nothing{};
         },

@@ -7,10 +7,14 @@
 #include <vector>
 
 #include "addon.h"
+#include "tensor.h"
 
 namespace oga {
 
 struct GeneratorState {
+  // setModelInput() tensors: the library keeps pointing at their memory, so they live as long as `gen` (declared
+  // first, so destroyed after it).
+  std::vector<std::unique_ptr<HostTensor>> inputs;
   // Deleter holds the Model and GeneratorParams handles.
   std::shared_ptr<OgaGenerator> gen;
   // The C API is not thread-safe: every call on `gen` happens with this held (the token loop holds it for its
@@ -18,8 +22,7 @@ struct GeneratorState {
   std::mutex mu;
   // Valid getSequence() indices: batch_size, times num_return_sequences under beam search.
   size_t sequence_count = 1;
-  // Number of logits returned by the last getLogits() since the last step, 0 if none: setLogits is only valid then.
-  size_t logits_count = 0;
+  size_t num_beams = 1;
 
   // Token loop control. `run_mu` orders stop() against the loop's start and end so that terminate_session is
   // only ever set while the loop owns the generator.

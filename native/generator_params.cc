@@ -27,7 +27,7 @@ class GeneratorParams : public HandleWrap<GeneratorParams, OgaGeneratorParams> {
   Napi::Value SetSearchNumber(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     std::string name = StringArg(info, 0, "name");
-    if (info.Length() < 2 || !info[1].IsNumber()) throw Napi::TypeError::New(env, name + " must be a number");
+    if (info.Length() < 2 || !info[1].IsNumber()) Throw(env, ErrorKind::Validation, name + " must be a number");
     double value = info[1].As<Napi::Number>().DoubleValue();
     if ((name == "batch_size" || name == "num_beams") && (value < 1 || value > kMaxBatchOrBeams)) {
       Throw(env, ErrorKind::Validation, name + " must be between 1 and 32, got " + std::to_string(value));
@@ -39,7 +39,7 @@ class GeneratorParams : public HandleWrap<GeneratorParams, OgaGeneratorParams> {
   Napi::Value SetSearchBool(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     std::string name = StringArg(info, 0, "name");
-    if (info.Length() < 2 || !info[1].IsBoolean()) throw Napi::TypeError::New(env, name + " must be a boolean");
+    if (info.Length() < 2 || !info[1].IsBoolean()) Throw(env, ErrorKind::Validation, name + " must be a boolean");
     Check(env, api.OgaGeneratorParamsSetSearchBool(Get(env).get(), name.c_str(), info[1].As<Napi::Boolean>()));
     return env.Undefined();
   }

@@ -50,8 +50,15 @@ class Model : public HandleWrap<Model, OgaModel> {
         });
   }
 
-  Napi::Value Type(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), type_); }
-  Napi::Value DeviceType(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), device_type_); }
+  // Cached at load, but answered only while the model is alive, like every other use.
+  Napi::Value Type(const Napi::CallbackInfo& info) {
+    Get(info.Env());
+    return Napi::String::New(info.Env(), type_);
+  }
+  Napi::Value DeviceType(const Napi::CallbackInfo& info) {
+    Get(info.Env());
+    return Napi::String::New(info.Env(), device_type_);
+  }
 
   static void Init(Napi::Env env, Napi::Object exports, AddonData* data) {
     Napi::Function cls = DefineClass(env, kName,

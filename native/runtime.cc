@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <mutex>
 
@@ -20,6 +21,7 @@ std::mutex load_mutex;
 bool loaded = false;
 std::string loaded_ort;
 std::string loaded_genai;
+std::string loaded_genai_version;
 
 // The soname ORT-GenAI asks the dynamic loader for. If it is not already resident when ORT-GenAI first needs
 // ONNX Runtime, ORT-GenAI throws from a noexcept context and the whole process aborts.
@@ -79,6 +81,32 @@ std::string ElfExports(const std::string& path, const char* symbol, bool* found)
   return err;
 }
 
+// The release ORT-GenAI states in its telemetry strings: "OnnxRuntimeGenAI\0sdkVersion\0<version>\0" (0.15 and
+// 0.18 alike). "" when the file does not contain them (e.g. a build without telemetry).
+std::string ReadGenAIVersion(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "";
+  struct stat st;
+  if (fstat(fd, &st) != 0 || st.st_size <= 0) {
+    close(fd);
+    return "";
+  }
+  size_t size = static_cast<size_t>(st.st_size);
+  void* map = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (map == MAP_FAILED) return "";
+  static const char marker[] = "OnnxRuntimeGenAI\0sdkVersion\0";
+  const auto* base = static_cast<const char*>(map);
+  const void* hit = memmem(base, size, marker, sizeof(marker) - 1);
+  std::string version;
+  if (hit) {
+    const char* p = static_cast<const char*>(hit) + sizeof(marker) - 1;
+    while (p < base + size && *p && version.size() < 32) version += *p++;
+  }
+  munmap(map, size);
+  return version;
+}
+
 std::string LoadOrt(const std::string& path) {
   bool exported = false;
   std::string err = ElfExports(path, "OrtGetApiBase", &exported);
@@ -101,7 +129,7 @@ std::string LoadGenAI(const std::string& path) {
   if (!err.empty()) return "could not load ORT-GenAI: " + err;
   if (!exported) {
     return "wrong ORT-GenAI library at " + path +
-           ": it does not export OgaCreateModel (this package needs ONNX Runtime GenAI 0.15.x)";
+           ": it does not export OgaCreateModel (this package needs ONNX Runtime GenAI 0.15 or newer)";
   }
   void* genai = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!genai) return "could not load ORT-GenAI from " + path + ": " + DlError();
@@ -111,10 +139,13 @@ std::string LoadGenAI(const std::string& path) {
   if (!table.name) {                                                                                       \
     dlclose(genai);                                                                                        \
     return "wrong ORT-GenAI version at " + path + ": it does not export " #name                            \
-           " (this package needs ONNX Runtime GenAI 0.15.x)";                                              \
+           " (this package needs ONNX Runtime GenAI 0.15 or newer)";                                        \
   }
   OGA_API_FUNCTIONS(OGA_RESOLVE)
 #undef OGA_RESOLVE
+#define OGA_RESOLVE_OPTIONAL(name) table.name = reinterpret_cast<decltype(table.name)>(dlsym(genai, #name));
+  OGA_ENGINE_FUNCTIONS(OGA_RESOLVE_OPTIONAL)
+#undef OGA_RESOLVE_OPTIONAL
   api = table;
   return "";
 }
@@ -137,6 +168,7 @@ std::string Load(const std::string& ort_path, const std::string& genai_path) {
   loaded = true;
   loaded_ort = ort_path;
   loaded_genai = genai_path;
+  loaded_genai_version = ReadGenAIVersion(genai_path);
   return "";
 }
 
@@ -153,6 +185,30 @@ std::string LoadedOrtPath() {
 std::string LoadedGenAIPath() {
   std::lock_guard<std::mutex> lock(load_mutex);
   return loaded_genai;
+}
+
+std::string LoadedGenAIVersion() {
+  std::lock_guard<std::mutex> lock(load_mutex);
+  return loaded_genai_version;
+}
+
+std::string GenAIVersionName() {
+  std::string v = LoadedGenAIVersion();
+  return v.empty() ? "(unknown version)" : v;
+}
+
+bool GenAIOlderThan(int major, int minor) {
+  int have_major = 0, have_minor = 0;
+  if (std::sscanf(LoadedGenAIVersion().c_str(), "%d.%d", &have_major, &have_minor) != 2) return true;
+  return have_major < major || (have_major == major && have_minor < minor);
+}
+
+std::string MissingEngineFunction() {
+#define OGA_FIRST_MISSING(name) \
+  if (!api.name) return #name;
+  OGA_ENGINE_FUNCTIONS(OGA_FIRST_MISSING)
+#undef OGA_FIRST_MISSING
+  return "";
 }
 
 }  // namespace oga

@@ -52,6 +52,8 @@
   X(OgaGenerator_SetRuntimeOption)                \
   X(OgaGenerator_RewindTo)                        \
   X(OgaGenerator_GetLogits)                       \
+  X(OgaGenerator_GetOutput)                       \
+  X(OgaGenerator_SetModelInput)                   \
   X(OgaGenerator_SetLogits)                       \
   X(OgaGenerator_GetSequenceCount)                \
   X(OgaGenerator_GetSequenceData)                 \
@@ -60,6 +62,11 @@
   X(OgaTokenizerGetBosTokenId)                    \
   X(OgaTokenizerGetEosTokenIds)                   \
   X(OgaTokenizerGetPadTokenId)                    \
+  X(OgaTokenizerGetBotTokenId)                    \
+  X(OgaTokenizerGetEotTokenId)                    \
+  X(OgaTokenizerGetBorTokenId)                    \
+  X(OgaTokenizerGetEorTokenId)                    \
+  X(OgaUpdateTokenizerOptions)                    \
   X(OgaTokenizerEncode)                           \
   X(OgaTokenizerEncodeBatch)                      \
   X(OgaTokenizerDecodeBatch)                      \
@@ -82,7 +89,11 @@
   X(OgaDestroyAdapters)                           \
   X(OgaLoadAdapter)                               \
   X(OgaUnloadAdapter)                             \
-  X(OgaSetActiveAdapter)                           \
+  X(OgaSetActiveAdapter)
+
+// The 0.15 Engine API: 0.16+ replaced it (OgaEngineRun, event buffers, request options), so these may be missing.
+// A missing one is a null pointer; the call that needs it fails with an error naming the loaded version.
+#define OGA_ENGINE_FUNCTIONS(X)                   \
   X(OgaCreateEngine)                              \
   X(OgaDestroyEngine)                             \
   X(OgaEngineStep)                                \
@@ -101,6 +112,7 @@ namespace oga {
 struct Api {
 #define OGA_DECLARE_POINTER(name) decltype(&::name) name = nullptr;
   OGA_API_FUNCTIONS(OGA_DECLARE_POINTER)
+  OGA_ENGINE_FUNCTIONS(OGA_DECLARE_POINTER)
 #undef OGA_DECLARE_POINTER
 };
 
@@ -115,5 +127,14 @@ bool IsLoaded();
 // Paths actually loaded (empty until Load succeeded).
 std::string LoadedOrtPath();
 std::string LoadedGenAIPath();
+// ORT-GenAI's version as the loaded file states it ("0.15.2"), or "" when the file does not say. The C API has no
+// version call, so this is what version-dependent guards (library bugs fixed in later releases) are keyed on.
+std::string LoadedGenAIVersion();
+// Whether the loaded ORT-GenAI is older than major.minor; an unknown version counts as older, so guards stay on.
+bool GenAIOlderThan(int major, int minor);
+// "0.15.2", or "(unknown version)", for messages.
+std::string GenAIVersionName();
+// The first OGA_ENGINE_FUNCTIONS entry the loaded library lacks, or "" when it has the whole 0.15 Engine API.
+std::string MissingEngineFunction();
 
 }  // namespace oga

@@ -24,7 +24,6 @@ void RunLoop(Loop& loop) {
   OgaGenerator* gen = s.gen.get();
   {
     std::lock_guard<std::mutex> lock(s.mu);
-    s.logits_count = 0;
     OgaTokenizerStream* stream_raw = nullptr;
     std::unique_ptr<OgaTokenizerStream, void (*)(OgaTokenizerStream*)> stream(
         nullptr, [](OgaTokenizerStream* p) { api.OgaDestroyTokenizerStream(p); });
@@ -84,7 +83,7 @@ Napi::Value StartTokenLoop(const Napi::CallbackInfo& info, std::shared_ptr<Gener
   loop->state = state;
   if (info.Length() > 0 && !info[0].IsNull() && !info[0].IsUndefined()) loop->prompt = Tokens(env, info[0], "prompt");
   if (info.Length() > 1 && !info[1].IsNull() && !info[1].IsUndefined()) loop->tokenizer = TokenizerFrom(env, info[1]);
-  if (info.Length() < 3 || !info[2].IsFunction()) throw Napi::TypeError::New(env, "onChunk must be a function");
+  if (info.Length() < 3 || !info[2].IsFunction()) Throw(env, ErrorKind::Validation, "onChunk must be a function");
   loop->registry = GetAddonData(env)->loops;
   {
     std::lock_guard<std::mutex> lock(state->run_mu);

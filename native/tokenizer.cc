@@ -16,6 +16,11 @@ SequencesPtr NewSequences() {
   return SequencesPtr(raw, [](OgaSequences* s) { api.OgaDestroySequences(s); });
 }
 
+struct Matrix {
+  std::vector<int32_t> data;
+  size_t rows = 0, columns = 0;
+};
+
 struct Created {
   std::shared_ptr<OgaTokenizer> tokenizer;
   int32_t bos = -1, pad = -1;
@@ -69,36 +74,65 @@ class Tokenizer : public HandleWrap<Tokenizer, OgaTokenizer> {
     }
   }
 
-  // encodeBatch(texts: string[]): Promise<Int32Array[]>, one unpadded array per text.
+  // encodeBatch(texts: string[]): Promise<{ data: Int32Array, shape: [rows, columns] }>: one matrix, shorter rows
+  // padded with pad_token_id by the library, as batched generation takes it.
   Napi::Value EncodeBatch(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "texts must be an array of strings");
+    if (info.Length() < 1 || !info[0].IsArray()) Throw(env, ErrorKind::Validation, "texts must be an array of strings");
     auto arr = info[0].As<Napi::Array>();
     std::vector<std::string> texts;
-    for (uint32_t i = 0; i < arr.Length(); i++) {
-      Napi::Value v = arr.Get(i);
-      if (!v.IsString()) throw Napi::TypeError::New(env, "texts must be an array of strings");
-      texts.push_back(v.As<Napi::String>().Utf8Value());
-    }
+    for (uint32_t i = 0; i < arr.Length(); i++) texts.push_back(StringValue(env, arr.Get(i), "texts[" + std::to_string(i) + "]"));
     std::shared_ptr<OgaTokenizer> tok = Get(env);
-    using Out = std::vector<std::vector<int32_t>>;
-    return RunAsync<Out>(
+    return RunAsync<Matrix>(
         env,
         [tok, texts]() {
-          Out out;
-          SequencesPtr seqs = NewSequences();
-          for (size_t i = 0; i < texts.size(); i++) {
-            Check(api.OgaTokenizerEncode(tok.get(), texts[i].c_str(), seqs.get()));
-            const int32_t* data = api.OgaSequencesGetSequenceData(seqs.get(), i);
-            out.emplace_back(data, data + api.OgaSequencesGetSequenceCount(seqs.get(), i));
-          }
+          std::vector<const char*> ptrs;
+          for (const auto& t : texts) ptrs.push_back(t.c_str());
+          OgaTensor* raw = nullptr;
+          Check(api.OgaTokenizerEncodeBatch(tok.get(), ptrs.data(), ptrs.size(), &raw));
+          std::unique_ptr<OgaTensor, void (*)(OgaTensor*)> tensor(raw, [](OgaTensor* t) { api.OgaDestroyTensor(t); });
+          int64_t shape[2] = {0, 0};
+          Check(api.OgaTensorGetShape(raw, shape, 2));
+          void* data = nullptr;
+          Check(api.OgaTensorGetData(raw, &data));
+          Matrix out;
+          out.rows = static_cast<size_t>(shape[0]);
+          out.columns = static_cast<size_t>(shape[1]);
+          auto* ids = static_cast<const int32_t*>(data);
+          out.data.assign(ids, ids + out.rows * out.columns);
           return out;
         },
-        [](Napi::Env env, Out& out) -> Napi::Value {
-          Napi::Array result = Napi::Array::New(env, out.size());
-          for (size_t i = 0; i < out.size(); i++) result.Set(i, ToInt32Array(env, out[i].data(), out[i].size()));
+        [](Napi::Env env, Matrix& m) -> Napi::Value {
+          Napi::Object result = Napi::Object::New(env);
+          result.Set("data", ToInt32Array(env, m.data.data(), m.data.size()));
+          Napi::Array shape = Napi::Array::New(env, 2);
+          shape.Set(0u, Napi::Number::New(env, static_cast<double>(m.rows)));
+          shape.Set(1u, Napi::Number::New(env, static_cast<double>(m.columns)));
+          result.Set("shape", shape);
           return result;
         });
+  }
+
+  // updateOptions(options: Record<string, string>): the library's tokenizer options (add_special_tokens, ...).
+  Napi::Value UpdateOptions(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject()) Throw(env, ErrorKind::Validation, "options must be an object");
+    Napi::Object obj = info[0].As<Napi::Object>();
+    Napi::Array names = obj.GetPropertyNames();
+    std::vector<std::string> keys, values;
+    for (uint32_t i = 0; i < names.Length(); i++) {
+      Napi::Value v = obj.Get(names.Get(i));
+      if (!v.IsString()) Throw(env, ErrorKind::Validation, "tokenizer option values must be strings");
+      keys.push_back(names.Get(i).ToString().Utf8Value());
+      values.push_back(v.As<Napi::String>().Utf8Value());
+    }
+    std::vector<const char*> key_ptrs, value_ptrs;
+    for (size_t i = 0; i < keys.size(); i++) {
+      key_ptrs.push_back(keys[i].c_str());
+      value_ptrs.push_back(values[i].c_str());
+    }
+    Check(env, api.OgaUpdateTokenizerOptions(Get(env).get(), key_ptrs.data(), value_ptrs.data(), keys.size()));
+    return env.Undefined();
   }
 
   Napi::Value Decode(const Napi::CallbackInfo& info) {
@@ -109,7 +143,7 @@ class Tokenizer : public HandleWrap<Tokenizer, OgaTokenizer> {
 
   Napi::Value DecodeBatch(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "sequences must be an array");
+    if (info.Length() < 1 || !info[0].IsArray()) Throw(env, ErrorKind::Validation, "sequences must be an array");
     auto arr = info[0].As<Napi::Array>();
     Napi::Array out = Napi::Array::New(env, arr.Length());
     for (uint32_t i = 0; i < arr.Length(); i++) {
@@ -146,12 +180,29 @@ class Tokenizer : public HandleWrap<Tokenizer, OgaTokenizer> {
     return Napi::String::New(env, TakeString(out));
   }
 
-  Napi::Value Bos(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), bos_); }
-  Napi::Value Pad(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), pad_); }
+  // Cached at creation, but answered only while the tokenizer is alive.
+  Napi::Value Bos(const Napi::CallbackInfo& info) {
+    Get(info.Env());
+    return Napi::Number::New(info.Env(), bos_);
+  }
+  Napi::Value Pad(const Napi::CallbackInfo& info) {
+    Get(info.Env());
+    return Napi::Number::New(info.Env(), pad_);
+  }
   Napi::Value Eos(const Napi::CallbackInfo& info) {
+    Get(info.Env());
     Napi::Array out = Napi::Array::New(info.Env(), eos_.size());
     for (size_t i = 0; i < eos_.size(); i++) out.Set(i, eos_[i]);
     return out;
+  }
+
+  // Tool-call markers; the library fails (with its own message) when the model defines none.
+  template <decltype(&::OgaTokenizerGetBotTokenId) Api::*Getter>
+  Napi::Value ToolToken(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    int32_t id = -1;
+    Check(env, (api.*Getter)(Get(env).get(), &id));
+    return Napi::Number::New(env, id);
   }
 
   static void Init(Napi::Env env, Napi::Object exports, AddonData* data) {
@@ -167,6 +218,11 @@ class Tokenizer : public HandleWrap<Tokenizer, OgaTokenizer> {
                                          InstanceAccessor("bosTokenId", &Tokenizer::Bos, nullptr),
                                          InstanceAccessor("padTokenId", &Tokenizer::Pad, nullptr),
                                          InstanceAccessor("eosTokenIds", &Tokenizer::Eos, nullptr),
+                                         InstanceAccessor("botTokenId", &Tokenizer::ToolToken<&Api::OgaTokenizerGetBotTokenId>, nullptr),
+                                         InstanceAccessor("eotTokenId", &Tokenizer::ToolToken<&Api::OgaTokenizerGetEotTokenId>, nullptr),
+                                         InstanceAccessor("borTokenId", &Tokenizer::ToolToken<&Api::OgaTokenizerGetBorTokenId>, nullptr),
+                                         InstanceAccessor("eorTokenId", &Tokenizer::ToolToken<&Api::OgaTokenizerGetEorTokenId>, nullptr),
+                                         InstanceMethod("updateOptions", &Tokenizer::UpdateOptions),
                                          InstanceMethod("dispose", &Tokenizer::Dispose),
                                          InstanceAccessor("disposed", &Tokenizer::Disposed, nullptr),
                                      });

@@ -23,9 +23,9 @@ class TokenizerStream : public HandleWrap<TokenizerStream, OgaTokenizerStream> {
 
   Napi::Value Decode(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(env, "token must be an integer");
+    int32_t token = TokenArg(info, 0, "token");
     const char* out = nullptr;
-    Check(env, api.OgaTokenizerStreamDecode(Get(env).get(), info[0].As<Napi::Number>().Int32Value(), &out));
+    Check(env, api.OgaTokenizerStreamDecode(Get(env).get(), token, &out));
     // `out` belongs to the stream (valid until its next call): copied, not freed.
     return Napi::String::New(env, out ? out : "");
   }

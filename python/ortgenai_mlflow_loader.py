@@ -58,12 +58,15 @@ def _clean(value):
 
 
 def _text_prompt(row):
-    """The ``prompt`` column, else the only column (a signature may name it otherwise), as in Node."""
-    if "prompt" not in row and len(row) == 1:
-        return str(next(iter(row.values())))
-    if "prompt" not in row:
-        raise ValueError(f"expected a 'prompt' column (or a single text column), got columns {sorted(row)}")
-    return str(row["prompt"])
+    """The ``prompt`` column, else the only column (a signature may name it otherwise), as in Node: text only."""
+    value = row["prompt"] if "prompt" in row else next(iter(row.values())) if len(row) == 1 else None
+    if not isinstance(value, str):
+        from mlflow.exceptions import MlflowException
+
+        raise MlflowException.invalid_parameter_value(
+            f"A model without a task takes text prompts: a 'prompt' column (or a single text column), got {row!r}"
+        )
+    return value
 
 
 def _merge_options(config, params, row):
@@ -138,8 +141,8 @@ class _OrtGenAIPyfunc:
             count += 1
             text += stream.decode(generator.get_next_tokens()[0])
             text, stopped = _truncate_at_stop(text, options["stop"])
-            if stopped:
-                return text, count, "stop"
+            if stopped:  # the token that completed the stop string is not part of the answer (as in Node)
+                return text, count - 1, "stop"
         # max_length is prompt + max_tokens, so the generator is done either way: what ended it tells.
         return text, count, ("length" if count >= max_tokens else "stop")
 

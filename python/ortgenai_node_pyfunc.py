@@ -118,7 +118,7 @@ class _Worker:
         with self._lock:
             waiting = list(self._waiting.values())
         for target in waiting:
-            target.put({"error": {"message": f"the Node.js worker exited ({self._process.wait()})"}})
+            target.put({"error": {"message": f"the Node.js worker exited ({self._process.wait()})", "error_code": "INTERNAL_ERROR"}})
 
     def call(self, method, data, params):
         """Yields the replies of one request: one ``result``, or ``chunk``s then ``done``."""
@@ -135,7 +135,9 @@ class _Worker:
                 reply = replies.get()
                 if "error" in reply:
                     error = reply["error"]
-                    raise _mlflow_error(error.get("message", "unknown error"), error.get("error_code", "INTERNAL_ERROR"))
+                    if "error_code" not in error:  # not an MlflowException in Node: a plain error here too
+                        raise RuntimeError(error.get("message", "unknown error"))
+                    raise _mlflow_error(error.get("message", "unknown error"), error["error_code"])
                 yield reply
                 if "result" in reply or reply.get("done"):
                     return

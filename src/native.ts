@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DisposedError, GenAIError, RuntimeLoadError, ValidationError } from './errors.js';
-import { resolveRuntimeLibraries, type RuntimeLibraries } from './runtime.js';
+import { resolveRuntimeLibraries, type RuntimeLibraries, type RuntimeOptions } from './runtime.js';
 
 const require = createRequire(import.meta.url);
 /** Package root: one level above both src/ (tests) and dist/ (published). */
@@ -36,9 +36,16 @@ export interface NativeGeneratorParams extends NativeDisposable {
   getSearchBool(name: string): boolean;
   setGuidance(type: string, data: string, enableFfTokens?: boolean): void;
 }
+/** A tensor copied between JS and ORT-GenAI; float16/bfloat16 travel as their bits in a Uint16Array. */
+export interface NativeTensor {
+  type: string;
+  shape: number[];
+  data: Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array;
+}
 export interface NativeTokenizer extends NativeDisposable {
   encode(text: string): Int32Array;
-  encodeBatch(texts: string[]): Promise<Int32Array[]>;
+  encodeBatch(texts: string[]): Promise<{ data: Int32Array; shape: [number, number] }>;
+  updateOptions(options: Record<string, string>): void;
   decode(tokens: Int32Array | number[]): string;
   decodeBatch(sequences: (Int32Array | number[])[]): string[];
   toTokenId(text: string): number;
@@ -46,6 +53,10 @@ export interface NativeTokenizer extends NativeDisposable {
   readonly bosTokenId: number;
   readonly padTokenId: number;
   readonly eosTokenIds: number[];
+  readonly botTokenId: number;
+  readonly eotTokenId: number;
+  readonly borTokenId: number;
+  readonly eorTokenId: number;
 }
 export interface NativeTokenizerStream extends NativeDisposable {
   decode(token: number): string;
@@ -63,8 +74,10 @@ export interface NativeGenerator extends NativeDisposable {
   getNextTokens(): Int32Array;
   getSequence(index: number): Int32Array;
   rewindTo(length: number): void;
-  getLogits(): { data: Float32Array; shape: number[] };
+  getLogits(): NativeTensor & { data: Float32Array };
   setLogits(logits: Float32Array): void;
+  getOutput(name: string): NativeTensor;
+  setModelInput(name: string, tensor: Partial<Pick<NativeTensor, 'type'>> & Omit<NativeTensor, 'type'>): void;
   setRuntimeOption(key: string, value: string): void;
   setActiveAdapter(adapters: NativeAdapters, name: string): void;
   /**
@@ -89,7 +102,8 @@ export interface NativeEngine extends NativeDisposable {
 
 export interface NativeBinding {
   loadRuntime(ortPath: string, genaiPath: string): void;
-  runtimeInfo(): { loaded: boolean; ortPath: string; genaiPath: string };
+  /** genaiVersion: the loaded ORT-GenAI's release as its file states it ('' when unknown or not loaded). */
+  runtimeInfo(): { loaded: boolean; ortPath: string; genaiPath: string; genaiVersion: string };
   setErrorClasses(classes: { GenAIError: unknown; DisposedError: unknown; ValidationError: unknown }): void;
   setLogBool(name: string, value: boolean): void;
   setLogString(name: string, value: string): void;
@@ -104,8 +118,22 @@ export interface NativeBinding {
   Engine: { create(model: NativeModel): Promise<NativeEngine> };
 }
 
+/**
+ * How to build the addon from here. An installed package has no devDependencies, so it rebuilds through its own
+ * install script (node-gyp-build, which runs npm's bundled node-gyp); a checkout has the npm script.
+ */
+function buildAdvice(): string {
+  const installed = packageRoot.split(path.sep).includes('node_modules');
+  const needs = 'needs python3, make and a C++17 compiler';
+  return installed
+    ? `build it from source by running 'npm rebuild ortgenai-node --ignore-scripts=false' in your project (${needs})`
+    : `build it by running 'npm run build:native' in ${packageRoot} (${needs})`;
+}
+
 let addon: NativeBinding | undefined;
 let runtime: RuntimeLibraries | undefined;
+/** The interpreter a `runtime: { python }` option named for the loaded runtime, so the same option does not ask it again. */
+let runtimePython: string | undefined;
 
 /** The addon alone (no runtime libraries): enough for `runtimeInfo()`. */
 export function loadAddon(): NativeBinding {
@@ -117,9 +145,7 @@ export function loadAddon(): NativeBinding {
   } catch (cause) {
     throw new RuntimeLoadError(
       `the ortgenai native addon is not built for ${process.platform}-${process.arch} (looked in ` +
-        `${path.join(packageRoot, 'prebuilds')} and ${path.join(packageRoot, 'build', 'Release')}); build it with ` +
-        "'npm run build:native' (cmake-js) or 'npx node-gyp rebuild' in " +
-        packageRoot,
+        `${path.join(packageRoot, 'prebuilds')} and ${path.join(packageRoot, 'build', 'Release')}); ${buildAdvice()}`,
       { cause },
     );
   }
@@ -128,21 +154,26 @@ export function loadAddon(): NativeBinding {
   return loaded;
 }
 
-/** The addon with ONNX Runtime and ORT-GenAI loaded; throws RuntimeLoadError naming what is missing and where. */
-export function binding(): NativeBinding {
+/**
+ * The addon with ONNX Runtime and ORT-GenAI loaded; throws RuntimeLoadError naming what is missing and where.
+ * The runtime is process-wide: `options` decide it on the first load only (a later, different choice fails).
+ */
+export function binding(options?: RuntimeOptions): NativeBinding {
   const b = loadAddon();
-  if (runtime) return b;
-  const libs = resolveRuntimeLibraries();
+  if (runtime && (!options?.python || options.python === runtimePython)) return b;
+  const libs = resolveRuntimeLibraries(process.env, options);
   try {
     b.loadRuntime(libs.ort, libs.genai);
   } catch (cause) {
     throw new RuntimeLoadError((cause as Error).message, { cause });
   }
-  runtime = libs;
+  const version = b.runtimeInfo().genaiVersion;
+  runtime = { ...libs, ...(version ? { genaiVersion: version } : {}) };
+  runtimePython = options?.python;
   return b;
 }
 
-/** Which runtime libraries this process uses (resolving them, without loading, if nothing is loaded yet). */
+/** Which runtime libraries this process uses, where they came from and their versions (resolving them, without loading, if nothing is loaded yet). */
 export function runtimeLibraries(): RuntimeLibraries {
   return runtime ?? resolveRuntimeLibraries();
 }

@@ -6,6 +6,7 @@ import { readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BUILDER_VERSION, buildModel } from '../src/modelbuilder/index.js';
 import { FIXTURE_PRESETS, FIXTURE_SEED, fixtureModel, fixtureRoot, repoRoot } from './helpers/fixtures.js';
+import { buildReferencePrograms } from './helpers/reference-programs.js';
 
 const STAMP = '.stamp.json';
 
@@ -22,6 +23,7 @@ async function readStamp(dir: string): Promise<string | undefined> {
 }
 
 export default async function setup(): Promise<void> {
+  buildReferencePrograms();
   const stamp = JSON.stringify({ builder: BUILDER_VERSION, seed: FIXTURE_SEED, sources: await sourceHash() });
   for (const preset of FIXTURE_PRESETS) {
     const dir = fixtureModel(preset);

@@ -1,5 +1,6 @@
 // Entry point of one Node runner's process (forked by runner-process.ts): it loads its model once and
 // answers the parent's requests one at a time, so the RSS it reports is that runner's alone.
+import { readFileSync } from 'node:fs';
 import { readModelInfo } from './model-info.js';
 import type { Reply, Request, RunnerName } from './protocol.js';
 import type { LoadedRunner, LoadRunner } from './runner.js';
@@ -11,6 +12,23 @@ const loaders: Record<Exclude<RunnerName, 'native'>, () => Promise<{ load: LoadR
   transformersjs: () => import('./runners/transformersjs.js'),
 };
 
+// The peers two runners measure against are development dependencies, so an installed ortgenai-node lacks them;
+// a missing one is named with the install command for the version we test against.
+const PEERS: Partial<Record<RunnerName, string>> = { 'ort-loop': 'onnxruntime-node', transformersjs: '@huggingface/transformers' };
+
+async function loadRunner(name: Exclude<RunnerName, 'native'>, ...args: Parameters<LoadRunner>): ReturnType<LoadRunner> {
+  try {
+    return await (await loaders[name]()).load(...args);
+  } catch (err) {
+    const peer = PEERS[name];
+    if (!peer || (err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND' || !String(err).includes(`'${peer}'`)) throw err;
+    const own = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      devDependencies: Record<string, string>;
+    };
+    throw new Error(`the ${name} runner needs '${peer}', which is not installed: npm install ${peer}@'${own.devDependencies[peer]}'`);
+  }
+}
+
 const baselineRssBytes = process.memoryUsage.rss();
 let runner: LoadedRunner | undefined;
 
@@ -21,7 +39,7 @@ async function handle(request: Request): Promise<Reply | undefined> {
       if (spec.runner === 'native') throw new Error('the native runner is an executable, not a Node runner');
       const t0 = performance.now();
       const info = await readModelInfo(spec.model);
-      runner = await (await loaders[spec.runner]()).load(spec, info);
+      runner = await loadRunner(spec.runner, spec, info);
       return { type: 'loaded', loadMs: performance.now() - t0, baselineRssBytes, note: runner.note };
     }
     case 'run':

@@ -3,16 +3,20 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { OrtGenAIError } from '../errors.js';
 import { resolveRuntimeLibraries } from '../runtime.js';
 import type { ConcurrencyMode, Generation, Reply, Request, RunnerSpec } from './protocol.js';
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-export const BUILD_NATIVE_LOOP = "'npm run build:bench' (cmake -S bench -B bench/build && cmake --build bench/build)";
+// The C++ loop is a development tool: it is not published, so an installed package has to point at one.
+export const BUILD_NATIVE_LOOP =
+  "'npm run build:reference' in a checkout of ortgenai-node (node-gyp; test/native/binding.gyp), or set " +
+  'ORTGENAI_BENCH_NATIVE_LOOP to a built native_loop';
 
-/** Where `npm run build:bench` puts the C++ loop; ORTGENAI_BENCH_NATIVE_LOOP points elsewhere. */
+/** Where `npm run build:reference` puts the C++ loop; ORTGENAI_BENCH_NATIVE_LOOP points elsewhere. */
 export function nativeLoopPath(): string {
-  return process.env.ORTGENAI_BENCH_NATIVE_LOOP ?? path.join(packageRoot, 'bench', 'build', 'native_loop');
+  return process.env.ORTGENAI_BENCH_NATIVE_LOOP ?? path.join(packageRoot, 'test', 'native', 'build', 'Release', 'native_loop');
 }
 
 /** Running from TypeScript sources (tests), Node scripts need the tsx loader; built JS needs nothing. */
@@ -30,7 +34,12 @@ export interface RunnerProcess {
   close(): Promise<void>;
 }
 
-export class RunnerError extends Error {}
+/** A runner that could not start or answer; `ortgenai bench` exits non-zero when any requested runner hit one. */
+export class RunnerError extends OrtGenAIError {
+  constructor(message: string) {
+    super(message, 'BENCH_RUNNER_ERROR');
+  }
+}
 
 /** Sends one request at a time and waits for its reply; a dead process fails the pending request. */
 abstract class Channel {

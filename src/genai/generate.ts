@@ -9,8 +9,10 @@ import { binding, type NativeEngine, type NativeGeneratorParams } from '../nativ
 import { Adapters } from './adapters.js';
 import { startSoon } from './engine-batching.js';
 import type { Model } from './model.js';
+import type { Tokenizer } from './tokenizer.js';
 import { parseOptions, parseSearchOptions, type SearchOptions } from './search-options.js';
 import { StopMatcher } from './stop-strings.js';
+import { checkTokenIds } from './token-ids.js';
 
 export interface GenerateOptions {
   /** New tokens to generate at most (default 256). max_length becomes prompt tokens + maxTokens. */
@@ -112,20 +114,17 @@ function applySearchOptions(params: NativeGeneratorParams, options: SearchOption
   }
 }
 
-function promptTokens(model: Model, input: string | number[] | Int32Array): Int32Array {
-  const tokens = typeof input === 'string' ? model.tokenizer.encode(input) : Int32Array.from(input);
+function promptTokens(model: Model, tokenizer: Tokenizer, input: string | number[] | Int32Array): Int32Array {
+  const tokens = typeof input === 'string' ? tokenizer.encode(input) : Int32Array.from(input);
   if (tokens.length === 0) throw new ValidationError('the prompt is empty');
-  const vocab = model.vocabSize;
-  const bad = vocab === undefined ? -1 : tokens.findIndex((t) => t < 0 || t >= vocab);
-  if (bad !== -1) {
-    throw new ValidationError(`prompt token ${tokens[bad]} at position ${bad} is outside the vocabulary [0, ${vocab})`);
-  }
+  checkTokenIds(tokens, model.vocabSize, 'prompt token');
   return tokens;
 }
 
 /**
  * Runs one generation; `onText` receives text as it becomes final. Resolves (never rejects) on abort, with the
- * text produced so far.
+ * text produced so far. Everything it needs from `model` is taken before its first await, so disposing the model
+ * right after the call does not cut it short.
  */
 export async function runGeneration(
   model: Model,
@@ -134,8 +133,24 @@ export async function runGeneration(
   onText?: (text: string) => void,
   engine?: NativeEngine,
 ): Promise<GenerateResult> {
+  const tokenizer = model.acquireTokenizer();
+  try {
+    return await generation(model, tokenizer, input, options, onText, engine);
+  } finally {
+    model.releaseTokenizer();
+  }
+}
+
+async function generation(
+  model: Model,
+  tokenizer: Tokenizer,
+  input: string | number[] | Int32Array,
+  options: GenerateOptions | undefined,
+  onText: ((text: string) => void) | undefined,
+  engine: NativeEngine | undefined,
+): Promise<GenerateResult> {
   const o = parseGenerateOptions(options);
-  const prompt = promptTokens(model, input);
+  const prompt = promptTokens(model, tokenizer, input);
   const search = searchOptionsFor(o, prompt.length, model.contextLength);
   const beams = (search.num_beams ?? 1) > 1;
   if (engine && beams) throw new ValidationError('the Engine runs greedy or sampled search, not beam search (num_beams > 1)');
@@ -172,7 +187,7 @@ export async function runGeneration(
       try {
         if (!finish) {
           // Beam search only knows its winner at the end: collect ids, decode once.
-          const running = gen.run(prompt, beams ? null : model.tokenizer.native, (ids, chunk, ends) => {
+          const running = gen.run(prompt, beams ? null : tokenizer.native, (ids, chunk, ends) => {
             // One token at a time, so a stop string cuts the tokens exactly where it cuts the text.
             for (let i = 0, start = 0; i < ids.length && !finish && !beams; start = ends[i++]) {
               const { emit: safe, hit } = stops.push(chunk.slice(start, ends[i]));
@@ -195,11 +210,11 @@ export async function runGeneration(
       }
       if (beams && !finish && generator) {
         for (const id of generator.getSequence(0).subarray(prompt.length)) tokens.push(id);
-        const { emit: safe, hit } = stops.push(model.tokenizer.decode(tokens));
+        const { emit: safe, hit } = stops.push(tokenizer.decode(tokens));
         emit(safe);
         if (hit) finish = 'stop';
       }
-      const eos = model.tokenizer.eosTokenIds;
+      const eos = tokenizer.eosTokenIds;
       const endedOnEos = tokens.length > 0 && eos.includes(tokens[tokens.length - 1]);
       if (endedOnEos) tokens.pop();
       if (!finish) {

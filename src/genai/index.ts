@@ -8,4 +8,11 @@ export { GeneratorParams, type GuidanceType } from './generator-params.js';
 export { onLog, setLogOption } from './logging.js';
 export { Model, type ModelLoadOptions } from './model.js';
 export { SEARCH_OPTION_NAMES, type SearchOptions } from './search-options.js';
-export { Tokenizer, TokenizerStream, type ChatMessage, type ChatTemplateOptions } from './tokenizer.js';
+export {
+  Tokenizer,
+  TokenizerStream,
+  type ChatMessage,
+  type ChatTemplateOptions,
+  type TokenizerOptions,
+  type TokenMatrix,
+} from './tokenizer.js';

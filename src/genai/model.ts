@@ -1,8 +1,9 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ValidationError } from '../errors.js';
+import { DisposedError, GenAIError, ValidationError } from '../errors.js';
 import { binding, type NativeModel } from '../native.js';
-import { Config } from './config.js';
+import type { RuntimeOptions } from '../runtime.js';
+import { checkModelFolder, Config } from './config.js';
 import { runGeneration, streamGeneration, type GenerateOptions, type GenerateResult, type TextStream } from './generate.js';
 import { Tokenizer } from './tokenizer.js';
 
@@ -14,6 +15,12 @@ export interface ModelLoadOptions {
   threads?: number;
   /** Execution provider to use instead of the configured ones ('cpu' clears them; 'cuda', 'dml', ...). */
   provider?: string;
+  /**
+   * Where the runtime libraries come from, e.g. `{ python: '/venv/bin/python' }` for the official
+   * onnxruntime-genai wheel of a Python environment (like ORTGENAI_PYTHON). The runtime is process-wide: this
+   * applies to the first load; a later load that asks for another runtime fails with RuntimeLoadError.
+   */
+  runtime?: RuntimeOptions;
 }
 
 interface ConfigFacts {
@@ -21,26 +28,21 @@ interface ConfigFacts {
   vocabSize?: number;
 }
 
-function readConfigFacts(dir: string): ConfigFacts {
+/** context_length and vocab_size from genai_config.json, as `overlays` (Config.overlay) leave them. */
+function readConfigFacts(dir: string, overlays: readonly unknown[]): ConfigFacts {
+  let layers: readonly unknown[] = overlays;
   try {
-    const json = JSON.parse(readFileSync(path.join(dir, 'genai_config.json'), 'utf8'));
-    const m = json?.model ?? {};
-    return {
-      contextLength: typeof m.context_length === 'number' ? m.context_length : undefined,
-      vocabSize: typeof m.vocab_size === 'number' ? m.vocab_size : undefined,
-    };
+    layers = [JSON.parse(readFileSync(path.join(dir, 'genai_config.json'), 'utf8')), ...overlays];
   } catch {
-    return {};
+    // Loaded by the library but unreadable here: the overlays still count.
   }
-}
-
-function checkFolder(dir: string): void {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new ValidationError(`model folder not found: ${path.resolve(dir)}`);
+  const facts: ConfigFacts = {};
+  for (const layer of layers) {
+    const m = (layer as { model?: { context_length?: unknown; vocab_size?: unknown } } | null)?.model;
+    if (typeof m?.context_length === 'number') facts.contextLength = m.context_length;
+    if (typeof m?.vocab_size === 'number') facts.vocabSize = m.vocab_size;
   }
-  if (!existsSync(path.join(dir, 'genai_config.json'))) {
-    throw new ValidationError(`${path.resolve(dir)} is not an ORT-GenAI model folder: it has no genai_config.json`);
-  }
+  return facts;
 }
 
 /** An ORT-GenAI model (`og.Model`) with its tokenizer. */
@@ -49,20 +51,18 @@ export class Model {
   readonly native: NativeModel;
   /** The model folder. */
   readonly path: string;
-  /** Created with the model and disposed with it. */
-  readonly tokenizer: Tokenizer;
-  /** From genai_config.json, when readable: the most tokens a sequence may hold. */
-  readonly contextLength: number | undefined;
-  /** From genai_config.json, when readable: prompt ids are checked against it. */
-  readonly vocabSize: number | undefined;
+  private readonly facts: ConfigFacts;
+  // The tokenizer, or why the folder has none: the model loads without one, as in the library.
+  private readonly ownTokenizer: Tokenizer | Error;
+  // Generations holding the tokenizer: dispose() frees it only once they have all ended.
+  private generations = 0;
+  private disposed = false;
 
-  private constructor(native: NativeModel, tokenizer: Tokenizer, dir: string) {
+  private constructor(native: NativeModel, tokenizer: Tokenizer | Error, dir: string, overlays: readonly unknown[]) {
     this.native = native;
-    this.tokenizer = tokenizer;
+    this.ownTokenizer = tokenizer;
     this.path = dir;
-    const facts = readConfigFacts(dir);
-    this.contextLength = facts.contextLength;
-    this.vocabSize = facts.vocabSize;
+    this.facts = readConfigFacts(dir, overlays);
   }
 
   /** Loads a model folder (or a prepared Config) off the JS thread. */
@@ -70,9 +70,9 @@ export class Model {
     if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
       throw new ValidationError(`threads must be a positive integer, got ${options.threads}`);
     }
-    const b = binding();
+    if (!(dirOrConfig instanceof Config)) checkModelFolder(dirOrConfig);
+    const b = binding(options.runtime);
     const dir = typeof dirOrConfig === 'string' ? dirOrConfig : dirOrConfig.path;
-    if (typeof dirOrConfig === 'string') checkFolder(dir);
     const adjust = options.threads !== undefined || options.provider !== undefined;
     const config = typeof dirOrConfig === 'string' ? (adjust ? await Config.load(dir) : undefined) : dirOrConfig;
     let native: NativeModel;
@@ -88,12 +88,35 @@ export class Model {
     } finally {
       if (config && config !== dirOrConfig) config.dispose();
     }
+    const overlays = dirOrConfig instanceof Config ? [...dirOrConfig.overlays] : [];
+    let tokenizer: Tokenizer | Error;
     try {
-      return new Model(native, new Tokenizer(await b.Tokenizer.create(native)), dir);
-    } catch (err) {
-      native.dispose();
-      throw err;
+      tokenizer = new Tokenizer(await b.Tokenizer.create(native));
+    } catch (cause) {
+      tokenizer = cause as Error;
     }
+    return new Model(native, tokenizer, dir, overlays);
+  }
+
+  /** Created with the model and disposed with it; GenAIError when the folder has no usable tokenizer files. */
+  get tokenizer(): Tokenizer {
+    this.checkAlive();
+    if (this.ownTokenizer instanceof Tokenizer) return this.ownTokenizer;
+    throw new GenAIError(`the model in ${path.resolve(this.path)} has no tokenizer: ${this.ownTokenizer.message}`, {
+      cause: this.ownTokenizer,
+    });
+  }
+
+  /** From genai_config.json (and Config overlays), when readable: the most tokens a sequence may hold. */
+  get contextLength(): number | undefined {
+    this.checkAlive();
+    return this.facts.contextLength;
+  }
+
+  /** From genai_config.json (and Config overlays), when readable: token ids are checked against it. */
+  get vocabSize(): number | undefined {
+    this.checkAlive();
+    return this.facts.vocabSize;
   }
 
   /** The model type from genai_config.json (e.g. 'phi3', 'gpt2'). */
@@ -116,13 +139,37 @@ export class Model {
     return streamGeneration(this, input, options);
   }
 
+  /**
+   * @internal The tokenizer for one generation, kept alive past dispose() until `releaseTokenizer()`, so that a
+   * generation running when the model is disposed still ends normally.
+   */
+  acquireTokenizer(): Tokenizer {
+    const tokenizer = this.tokenizer;
+    this.generations++;
+    return tokenizer;
+  }
+
+  /** @internal */
+  releaseTokenizer(): void {
+    if (--this.generations === 0 && this.disposed) this.freeTokenizer();
+  }
+
   /** Frees the model and its tokenizer. Generations still running keep what they need until they end. */
   dispose(): void {
-    this.tokenizer.dispose();
+    this.disposed = true;
     this.native.dispose();
+    if (this.generations === 0) this.freeTokenizer();
   }
 
   [Symbol.dispose](): void {
     this.dispose();
+  }
+
+  private freeTokenizer(): void {
+    if (this.ownTokenizer instanceof Tokenizer) this.ownTokenizer.dispose();
+  }
+
+  private checkAlive(): void {
+    if (this.disposed) throw new DisposedError('Model');
   }
 }

@@ -46,6 +46,11 @@ export type SearchOptions = z.infer<typeof searchOptionsSchema>;
 
 export const SEARCH_OPTION_NAMES = Object.keys(searchOptionShape) as (keyof SearchOptions)[];
 
+/** The options that are booleans (the C API reads and writes them apart from the numbers). */
+export function isBooleanSearchOption(name: keyof SearchOptions): boolean {
+  return searchOptionShape[name] instanceof z.ZodBoolean;
+}
+
 function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
@@ -98,6 +103,15 @@ export function parseOptions<T>(schema: z.ZodType<T>, input: unknown, known: rea
     throw new ValidationError(`invalid ${what}: ${issues.join('; ')}`, issues);
   }
   return parsed.data;
+}
+
+/** `name` if it is a search option's name; ValidationError (with a "did you mean") otherwise. */
+export function searchOptionName(name: unknown): keyof SearchOptions {
+  if (typeof name === 'string' && (SEARCH_OPTION_NAMES as string[]).includes(name)) return name as keyof SearchOptions;
+  const hint = typeof name === 'string' ? suggest(name, SEARCH_OPTION_NAMES) : undefined;
+  throw new ValidationError(
+    `unknown search option '${String(name)}'${hint ? ` (did you mean '${hint}'?)` : ''}. Known: ${SEARCH_OPTION_NAMES.join(', ')}`,
+  );
 }
 
 export function parseSearchOptions(input: unknown): SearchOptions {

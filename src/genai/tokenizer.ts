@@ -1,4 +1,25 @@
+import { ValidationError } from '../errors.js';
 import { binding, type NativeTokenizer, type NativeTokenizerStream } from '../native.js';
+
+/** Token ids of several texts as one row-major matrix, shorter rows padded with `padTokenId`. */
+export interface TokenMatrix {
+  data: Int32Array;
+  /** [rows, columns] */
+  shape: [number, number];
+}
+
+/** Tokenizer options of ORT-GenAI's `OgaUpdateTokenizerOptions`; unknown keys are refused by the library. */
+export interface TokenizerOptions {
+  /** Add BOS/EOS and the like when encoding (library default false). */
+  add_special_tokens?: boolean | string;
+  /** Drop special tokens when decoding (library default true). */
+  skip_special_tokens?: boolean | string;
+  [key: string]: boolean | string | undefined;
+}
+
+function isTokenMatrix(value: unknown): value is TokenMatrix {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && 'shape' in value && 'data' in value;
+}
 
 export interface ChatMessage {
   role: string;
@@ -53,8 +74,11 @@ export class Tokenizer {
     return this.native.encode(text);
   }
 
-  /** Encodes several texts off the JS thread; one unpadded Int32Array per text. */
-  async encodeBatch(texts: string[]): Promise<Int32Array[]> {
+  /**
+   * Encodes several texts off the JS thread into one matrix padded with `padTokenId` (what batched generation and
+   * `decodeBatch` take). Like the library, refuses an empty list.
+   */
+  async encodeBatch(texts: string[]): Promise<TokenMatrix> {
     return this.native.encodeBatch(texts);
   }
 
@@ -62,8 +86,29 @@ export class Tokenizer {
     return this.native.decode(tokens);
   }
 
-  decodeBatch(sequences: (Int32Array | number[])[]): string[] {
-    return this.native.decodeBatch(sequences);
+  /** Decodes each row of an `encodeBatch` matrix, or each of several sequences. */
+  decodeBatch(sequences: TokenMatrix | (Int32Array | number[])[]): string[] {
+    if (!isTokenMatrix(sequences)) return this.native.decodeBatch(sequences);
+    const { data, shape } = sequences;
+    const [rows, columns] = Array.isArray(shape) && shape.length === 2 ? shape : [-1, -1];
+    if (!(data instanceof Int32Array) || !Number.isInteger(rows) || rows < 0 || rows * columns !== data.length) {
+      throw new ValidationError('a token matrix needs an Int32Array `data` of shape [rows, columns]');
+    }
+    return this.native.decodeBatch(Array.from({ length: rows }, (_, i) => data.subarray(i * columns, (i + 1) * columns)));
+  }
+
+  /** Changes how this tokenizer encodes and decodes from now on (e.g. `{ add_special_tokens: true }`). */
+  updateOptions(options: TokenizerOptions): void {
+    if (typeof options !== 'object' || options === null) throw new ValidationError('tokenizer options must be an object');
+    const values: Record<string, string> = {};
+    for (const [key, value] of Object.entries(options)) {
+      if (value === undefined) continue;
+      if (typeof value !== 'boolean' && typeof value !== 'string') {
+        throw new ValidationError(`tokenizer option '${key}' must be a boolean or a string`);
+      }
+      values[key] = String(value);
+    }
+    this.native.updateOptions(values);
   }
 
   /** The id of a string that is exactly one vocabulary entry; ValidationError otherwise. */
@@ -81,6 +126,23 @@ export class Tokenizer {
 
   get padTokenId(): number {
     return this.native.padTokenId;
+  }
+
+  /** Tool-call markers (begin/end of tool call, begin/end of tool response); GenAIError when the model has none. */
+  get botTokenId(): number {
+    return this.native.botTokenId;
+  }
+
+  get eotTokenId(): number {
+    return this.native.eotTokenId;
+  }
+
+  get borTokenId(): number {
+    return this.native.borTokenId;
+  }
+
+  get eorTokenId(): number {
+    return this.native.eorTokenId;
   }
 
   /** Renders a conversation with the model's chat template (or `opts.template`). */

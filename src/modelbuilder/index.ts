@@ -1,4 +1,5 @@
-import { mkdir, readdir, rm, stat, statfs, writeFile, access, constants } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { mkdir, readdir, rename, rm, rmdir, stat, statfs, writeFile, access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
@@ -62,7 +63,7 @@ export interface BuildOptions {
    */
   lora?: boolean;
   onProgress?: (event: BuildEvent) => void;
-  /** Stops a long build between weight chunks (rejects with AbortError; the folder stays unloadable). */
+  /** Stops a long build between weight chunks (rejects with AbortError; nothing of the build is left behind). */
   signal?: AbortSignal;
 }
 
@@ -97,30 +98,48 @@ export async function buildModel(options: BuildOptions): Promise<BuiltModel> {
   const tokenizer = presetTokenizer(preset, parsed.data.tokenizer);
   const { graph, plan } = planModel(preset, seed, tokenizer, { lora });
   await prepareFolder(dir, force, plan.diskBytes);
-  // genai_config.json goes last: until it exists the folder is not a loadable model, so an interrupted
-  // (or --force over an old model) build can never pass for a complete one.
-  await rm(path.join(dir, 'genai_config.json'), { force: true });
   options.onProgress?.({ type: 'plan', ...plan });
 
-  const files: string[] = [];
-  files.push(await writeOnnxModel(graph, dir, {
-    externalData: plan.externalData,
-    filename: MODEL_FILENAME,
-    producerVersion: String(BUILDER_VERSION),
-    onProgress: (p) => options.onProgress?.({ type: 'write', ...p }),
-    signal: options.signal,
-  }));
-  if (plan.externalData) files.push(path.join(dir, `${MODEL_FILENAME}.data`));
-  else await rm(path.join(dir, `${MODEL_FILENAME}.data`), { force: true }); // stale from an earlier --force build
-
-  const config = genaiConfig(plan.spec, tokenizer);
-  const extra: Record<string, string> = { ...tokenizer.files, 'genai_config.json': `${JSON.stringify(config, null, 2)}\n` };
-  for (const [name, text] of Object.entries(extra)) {
-    const file = path.join(dir, name);
-    await writeFile(file, text);
-    files.push(file);
+  // Everything is written into a hidden sibling folder (same file system) and moved into place only when complete,
+  // so a failed or aborted build leaves nothing behind, not a gigabyte of half-written weights.
+  // (mkdir rather than mkdtemp: the folder keeps the umask's permissions, not mkdtemp's 0700.)
+  const staging = path.join(path.dirname(dir), `.${path.basename(dir)}.partial-${randomUUID()}`);
+  await mkdir(staging);
+  try {
+    await writeOnnxModel(graph, staging, {
+      externalData: plan.externalData,
+      filename: MODEL_FILENAME,
+      producerVersion: String(BUILDER_VERSION),
+      onProgress: (p) => options.onProgress?.({ type: 'write', ...p }),
+      signal: options.signal,
+    });
+    const config = genaiConfig(plan.spec, tokenizer);
+    const extra: Record<string, string> = { ...tokenizer.files, 'genai_config.json': `${JSON.stringify(config, null, 2)}\n` };
+    for (const [name, text] of Object.entries(extra)) await writeFile(path.join(staging, name), text);
+    const names = await moveIntoPlace(staging, dir);
+    return { ...plan, dir, files: names.map((n) => path.join(dir, n)) };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
   }
-  return { ...plan, dir, files };
+}
+
+/**
+ * Moves a finished build from `staging` to `dir`: one rename when `dir` is empty, else (force) file by file,
+ * replacing the old model's files and leaving other files alone. genai_config.json is removed first and moved
+ * last: until it exists the folder is not a loadable model, so it never passes for one half-replaced.
+ */
+async function moveIntoPlace(staging: string, dir: string): Promise<string[]> {
+  const names = (await readdir(staging)).sort((a, b) => Number(a === 'genai_config.json') - Number(b === 'genai_config.json'));
+  const existing = await listFolder(dir);
+  if (existing?.length === 0) await rmdir(dir);
+  if (!existing?.length) {
+    await rename(staging, dir);
+    return names;
+  }
+  await rm(path.join(dir, 'genai_config.json'), { force: true });
+  if (!names.includes(`${MODEL_FILENAME}.data`)) await rm(path.join(dir, `${MODEL_FILENAME}.data`), { force: true }); // from an older, larger build
+  for (const name of names) await rename(path.join(staging, name), path.join(dir, name));
+  return names;
 }
 
 /** The tokenizer a preset's folder gets: its own kind unless another is asked for, with its context length. */
@@ -197,17 +216,30 @@ async function makeFolder(dir: string): Promise<void> {
   for (const d of missing) await mkdir(d);
 }
 
+/** The names in `dir`, or undefined when there is no such folder. */
+async function listFolder(dir: string): Promise<string[] | undefined> {
+  return readdir(dir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+}
+
+/** Checks that the build may go to `dir` and creates its parent; `dir` itself appears only when the build is done. */
 async function prepareFolder(dir: string, force: boolean, bytesNeeded: number): Promise<void> {
+  const parent = path.dirname(dir);
+  let existing: string[] | undefined;
   try {
-    await makeFolder(dir);
-    await access(dir, constants.W_OK);
+    await makeFolder(parent);
+    await access(parent, constants.W_OK);
+    existing = await listFolder(dir);
+    if (existing) await access(dir, constants.W_OK);
   } catch (err) {
     throw new ValidationError(`output folder ${dir} is not writable: ${(err as Error).message}`, [], { cause: err });
   }
-  if (!force && (await readdir(dir)).length > 0) {
+  if (!force && existing?.length) {
     throw new ValidationError(`output folder ${dir} is not empty (use force / --force to overwrite the model files in it)`);
   }
-  const fs = await statfs(dir);
+  const fs = await statfs(parent);
   const available = fs.bavail * fs.bsize;
   if (available < bytesNeeded * 1.01) {
     throw new ValidationError(`output folder ${dir} has ${formatBytes(available)} free, the model needs ${formatBytes(bytesNeeded)}`);

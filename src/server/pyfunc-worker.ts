@@ -24,9 +24,10 @@ interface Request {
   params?: Record<string, unknown> | null;
 }
 
-function errorReply(err: unknown): { error_code: string; message: string } {
+/** An MlflowException keeps its code; anything else has none, so Python raises a plain error (MLflow's 'unexpected error'). */
+function errorReply(err: unknown): { error_code?: string; message: string } {
   if (err instanceof MlflowException) return { error_code: err.errorCode, message: err.message };
-  return { error_code: 'INTERNAL_ERROR', message: err instanceof Error ? err.message : String(err) };
+  return { message: err instanceof Error ? `${err.name}: ${err.message}` : String(err) };
 }
 
 async function answer(model: PyFuncModel, request: Request, send: (reply: Record<string, unknown>) => void): Promise<void> {

@@ -1,23 +1,20 @@
 // Functional tests of `ortgenai bench`: it runs every runner on a real generated model and writes the
 // documented JSON. Speed is never asserted here (the bench itself is the speed check).
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
 import { run } from '../../src/cli/commands/bench.js';
+import { RunnerError } from '../../src/bench/runner-process.js';
 import type { BenchReport } from '../../src/bench/run.js';
-import { fixtureModel, repoRoot } from '../helpers/fixtures.js';
+import { fixtureModel } from '../helpers/fixtures.js';
 
 const GEN_TOKENS = 8;
 let scratch: string;
 let report: BenchReport;
 
 beforeAll(async () => {
-  // The C++ reference loop is built like `npm run build:bench` does (CI builds only the addon).
-  execFileSync('cmake', ['-S', 'bench', '-B', 'bench/build', '-DCMAKE_BUILD_TYPE=Release'], { cwd: repoRoot, stdio: 'ignore' });
-  execFileSync('cmake', ['--build', 'bench/build'], { cwd: repoRoot, stdio: 'ignore' });
   scratch = await mkdtemp(path.join(os.tmpdir(), 'bench-test-'));
   const json = path.join(scratch, 'out.json');
   await run([
@@ -109,22 +106,36 @@ describe('ortgenai bench', () => {
     await expect(run(['-m', fixtureModel('tiny-random'), '--threads', '1,1'])).rejects.toThrow(/each thread count once/);
   });
 
-  it('reports a C++ loop that cannot be started as that runner\'s error, without crashing', async () => {
+  /** Runs only the native runner with ORTGENAI_BENCH_NATIVE_LOOP set to `exe`; the report it wrote. */
+  async function runBrokenNative(exe: string): Promise<BenchReport> {
     const json = path.join(scratch, 'broken.json');
     const saved = process.env.ORTGENAI_BENCH_NATIVE_LOOP;
-    process.env.ORTGENAI_BENCH_NATIVE_LOOP = scratch; // a folder: spawn fails with EACCES
+    process.env.ORTGENAI_BENCH_NATIVE_LOOP = exe;
     try {
-      await run([
-        '-m', fixtureModel('tiny-random'), '--prompt-tokens', '4', '--gen-tokens', '4', '--repeat', '1', '--warmup', '0',
-        '--threads', '1', '--runners', 'native', '--json', json, '--cache-dir', scratch,
-      ]);
+      // The report is still printed and written, then the command fails: a requested runner did not run.
+      await expect(
+        run([
+          '-m', fixtureModel('tiny-random'), '--prompt-tokens', '4', '--gen-tokens', '4', '--repeat', '1', '--warmup', '0',
+          '--threads', '1', '--runners', 'native', '--json', json, '--cache-dir', scratch,
+        ]),
+      ).rejects.toThrow(new RunnerError('requested runners could not run: native (see above; leave them out with --runners)'));
     } finally {
       if (saved === undefined) delete process.env.ORTGENAI_BENCH_NATIVE_LOOP;
       else process.env.ORTGENAI_BENCH_NATIVE_LOOP = saved;
     }
     const broken = JSON.parse(await readFile(json, 'utf8')) as BenchReport;
     expect(broken.results).toHaveLength(1);
-    expect(broken.results[0].error).toMatch(/the native process died \(spawn .* EACCES\)/);
     expect(broken.results[0].medians).toBeNull();
+    return broken;
+  }
+
+  it('fails on a C++ loop that cannot be started, after reporting it as that runner\'s error', async () => {
+    const broken = await runBrokenNative(scratch); // a folder: spawn fails with EACCES
+    expect(broken.results[0].error).toMatch(/the native process died \(spawn .* EACCES\)/);
+  });
+
+  it('fails on a C++ loop that is not built, saying how to build it', async () => {
+    const broken = await runBrokenNative(path.join(scratch, 'no-such-native-loop'));
+    expect(broken.results[0].error).toContain("is missing): run 'npm run build:reference' in a checkout of ortgenai-node");
   });
 });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DisposedError, Engine, GenAIError, Model, ValidationError, type GenerateResult } from '../../src/index.js';
 import { fixtureModel } from '../helpers/fixtures.js';
-import { PROMPT_IDS, SHARED_GPT2, testModels } from './models.js';
+import { GENAI_VERSION, HAS_ENGINE, PROMPT_IDS, SHARED_GPT2, testModels } from './models.js';
 import { expectCleanTerminationMidRun } from './terminate-worker.js';
 
 // Prompts of different lengths (so the engine's batches need padding), valid in every fixture's vocabulary.
@@ -16,7 +16,7 @@ const plain = (r: GenerateResult) => ({ ...r, tokens: Array.from(r.tokens) });
 // batching is only right for GroupQueryAttention graphs like tiny-random's (the layout of the official Phi-3 CPU
 // builds): on tiny-deterministic (explicit position_ids, Concat KV cache) a batch of prompts of different lengths
 // diverges from solo generation and fails once one request finishes first. See the README's Engine notes.
-describe.each([{ name: 'tiny-random', dir: fixtureModel('tiny-random') }])('Engine on $name', ({ dir }) => {
+describe.each(HAS_ENGINE ? [{ name: 'tiny-random', dir: fixtureModel('tiny-random') }] : [])('Engine on $name', ({ dir }) => {
   let model: Model;
   let solo: GenerateResult[];
   beforeAll(async () => {
@@ -133,7 +133,7 @@ describe.each([{ name: 'tiny-random', dir: fixtureModel('tiny-random') }])('Engi
   });
 });
 
-describe('Engine on models ORT-GenAI cannot schedule', () => {
+describe.each(HAS_ENGINE ? [GENAI_VERSION] : [])('Engine on models ORT-GenAI %s cannot schedule', () => {
   let dir: string;
   beforeAll(() => {
     // Our fixture declared as GPT-2: it loads as a model, and the library refuses to build an Engine for it.
@@ -157,4 +157,16 @@ describe('Engine on models ORT-GenAI cannot schedule', () => {
       expect(model.tokenizer.decode(model.tokenizer.encode('still here'))).toBe('still here');
     },
   );
+});
+
+describe.each(HAS_ENGINE ? [] : [GENAI_VERSION])('Engine on ORT-GenAI %s', (version) => {
+  it('is refused with an error naming the version and the missing call; the model keeps working', async () => {
+    using model = await Model.load(fixtureModel('tiny-random'), { threads: 1 });
+    const err = await Engine.create(model).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GenAIError);
+    expect((err as Error).message).toBe(
+      `Engine is not available with ORT-GenAI ${version}: it does not export OgaEngineStep (this binding drives the 0.15 Engine API, which 0.16 replaced)`,
+    );
+    expect((await model.generate(PROMPT_IDS, { maxTokens: 2 })).tokens).toHaveLength(2);
+  });
 });

@@ -1,21 +1,14 @@
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DisposedError, GenAIError, Generator, GeneratorParams, Model, ValidationError } from '../../src/index.js';
 import { binding, runtimeLibraries } from '../../src/native.js';
-import { repoRoot } from '../helpers/fixtures.js';
+import { STEPWISE_REFERENCE } from '../helpers/reference-programs.js';
 import { PROMPT_IDS, testModels } from './models.js';
-
-// test/native/stepwise_reference.cc, built by `npm run build:native` (cmake-js) next to the addon.
-const STEPWISE_REFERENCE = path.join(repoRoot, 'build', 'Release', 'stepwise_reference');
 
 /** Greedy ids of a padded batch from the plain C++ stepwise loop over the same library, loaded the same way. */
 async function cppStepwise(dir: string, threads: number, prompts: number[][], maxLength: number): Promise<number[][]> {
-  if (!existsSync(STEPWISE_REFERENCE)) {
-    throw new Error(`${STEPWISE_REFERENCE} is missing: build it with 'npm run build:native'`);
-  }
   const { ort, genai } = runtimeLibraries();
   const args = [ort, genai, dir, String(threads), String(maxLength), ...prompts.map((p) => p.join(','))];
   const { stdout } = await promisify(execFile)(STEPWISE_REFERENCE, args);
@@ -79,7 +72,8 @@ describe.each(testModels())('Generator on $name', ({ dir }) => {
     using params = new GeneratorParams(model);
     params.setSearchOptions({ max_length: PROMPT_IDS.length + 2 });
     using gen = await Generator.create(model, params);
-    expect(() => gen.setLogits(new Float32Array(4))).toThrow(/getLogits\(\)/);
+    expect(() => gen.getLogits()).toThrow(/needs a prompt first: call appendTokens/);
+    expect(() => gen.setLogits(new Float32Array(4))).toThrow(ValidationError);
     await gen.appendTokens(PROMPT_IDS);
     expect(gen.tokenCount()).toBe(PROMPT_IDS.length);
     const { data, shape } = gen.getLogits();

@@ -1,5 +1,6 @@
 // The models every genai test runs on: our own generated fixtures always, plus the shared third-party GPT-2 when
 // ../shared is present. Prompts stay within the smallest vocabulary (the shared model has only 1000 entries).
+import { binding } from '../../src/native.js';
 import { fixtureModel, sharedModel } from '../helpers/fixtures.js';
 
 export interface TestModel {
@@ -22,3 +23,8 @@ export function testModels(): TestModel[] {
 /** GPT-2 ids of "The the, and": valid in every test model's vocabulary. */
 export const PROMPT_IDS = [464, 262, 11, 290];
 export const PROMPT_TEXT = 'The the, and';
+
+/** The ORT-GenAI release this test process runs on: the npm 0.15.2 build, or ORTGENAI_PYTHON's wheel (0.18.0). */
+export const GENAI_VERSION = binding().runtimeInfo().genaiVersion;
+/** 0.16 replaced the Engine API this binding drives: on later releases Engine.create refuses. */
+export const HAS_ENGINE = /^0\.15\./.test(GENAI_VERSION);

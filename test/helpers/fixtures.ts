@@ -22,3 +22,10 @@ export function sharedModel(rel: string): string | undefined {
   const dir = path.resolve(repoRoot, '../shared/models', rel);
   return existsSync(dir) ? dir : undefined;
 }
+
+/** The pinned Python test environment's interpreter (scripts/python-env.sh makes it; `npm test` runs that first). */
+export function testPython(): string {
+  const python = path.join(repoRoot, '.cache', 'python', 'venv', 'bin', 'python');
+  if (!existsSync(python)) throw new Error(`the Python test environment is missing (${python}): run 'bash scripts/python-env.sh'`);
+  return python;
+}

@@ -43,7 +43,7 @@ describe('ColSpec inputs become a column table', () => {
     expect(e.errorCode).toBe('INVALID_PARAMETER_VALUE');
     expect(e.httpStatus).toBe(400);
     expect(e.message).toBe(
-      "Failed to enforce schema of data '{'promt': 'hi'}' with schema '['prompt': string (required)]'. Error: Model is missing inputs ['prompt']. Note that there were extra inputs: ['promt']",
+      "Failed to enforce schema of data '{'promt': 'hi'}' with schema '['prompt': string (required)]'. Error: Model is missing inputs ['prompt']. Note that there were extra inputs: ['promt'].",
     );
   });
 

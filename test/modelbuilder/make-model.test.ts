@@ -1,4 +1,5 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -122,6 +123,37 @@ describe('buildModel', () => {
     }).catch((e) => e);
     expect(err).toBeInstanceOf(AbortError);
     expect(written).toBeLessThan(2 << 20);
-    expect(await readdir(out)).not.toContain('genai_config.json');
+    expect((await readdir(tmp)).filter((n) => n.includes('aborted'))).toEqual([]); // neither the folder nor its staging
+  });
+
+  it('leaves a forced rebuild\'s other files alone and replaces only the model\'s', async () => {
+    const out = path.join(tmp, 'forced');
+    await buildModel({ preset: 'tiny-deterministic', outDir: out });
+    await writeFile(path.join(out, 'notes.txt'), 'mine');
+    await writeFile(path.join(out, 'model.onnx.data'), 'stale weights of an older, larger build');
+    const built = await buildModel({ preset: 'tiny-deterministic', outDir: out, force: true });
+    expect((await readdir(out)).sort()).toEqual([...built.files.map((f) => path.basename(f)), 'notes.txt'].sort());
+    expect((await readdir(tmp)).filter((n) => n.startsWith('.forced'))).toEqual([]);
+  });
+});
+
+describe('make-model interrupted', () => {
+  it('removes everything it wrote when the process gets SIGINT mid-build', async () => {
+    const parent = await mkdtemp(path.join(tmp, 'interrupted-'));
+    const cli = path.join(repoRoot, 'src/cli/index.ts');
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'make-model', '--preset', 'small', '--out', path.join(parent, 'model')], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    let interrupted = false;
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      if (!interrupted && /^0% /m.test(stderr)) interrupted = child.kill('SIGINT'); // weights are being written
+    });
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(stderr).toContain('ortgenai make-model: model build aborted');
+    expect(code).toBe(1);
+    expect(await readdir(parent)).toEqual([]);
   });
 });

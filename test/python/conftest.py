@@ -13,9 +13,10 @@ NODE_DIR = Path(__file__).resolve().parent / "node"
 FIXTURES = REPO / ".cache" / "fixtures"
 
 
-def run_node(*args, env=None, cwd=REPO):
-    """Run Node.js with the repo's own loader for TypeScript (tsx) and return its stdout."""
-    result = subprocess.run(["node", "--import", "tsx", *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True)
+def run_node(*args, env=None, cwd=REPO, typescript=True):
+    """Run Node.js (with the repo's TypeScript loader, tsx, unless told otherwise) and return its stdout."""
+    loader = ["--import", "tsx"] if typescript else []
+    result = subprocess.run(["node", *loader, *map(str, args)], cwd=cwd, env=env, capture_output=True, text=True)
     if result.returncode != 0:
         raise AssertionError(f"node {' '.join(map(str, args))} failed ({result.returncode}):\n{result.stderr}")
     return result.stdout

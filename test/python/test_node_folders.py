@@ -58,3 +58,17 @@ def test_saved_serving_example_validates(node_folders, name):
     result = validate_serving_input(str(out / name), serving_input)
     assert result is not None
     assert json.loads(json.dumps(normalise(result), default=str))
+
+
+@pytest.mark.parametrize("name", ["chat", "pythonmodel"])
+def test_runs_logged_by_node_load_through_runs_uris(node_folders, name, monkeypatch):
+    out, predictions = node_folders
+    # MLflow 3.18 reads the file tracking store only with this flag (it is in maintenance mode).
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", (out / "mlruns").as_uri())
+    uri = predictions["logged"][name]
+    run = mlflow.get_run(uri.split("/")[1])
+    assert run.info.status == "FINISHED"
+    model = mlflow.pyfunc.load_model(uri)
+    case = predictions[name][0]
+    assert normalise(model.predict(case["input"])) == normalise(case["output"])

@@ -63,9 +63,17 @@ def tracking_server(tmp_path_factory):
 
 @pytest.fixture
 def client(tracking_server, monkeypatch):
+    # Through the environment only: mlflow.set_tracking_uri would outlive the test and point later modules'
+    # fluent calls at this server after it is stopped.
     monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_server)
-    mlflow.set_tracking_uri(tracking_server)
-    return MlflowClient(tracking_server)
+    saved_experiment = os.environ.get("MLFLOW_EXPERIMENT_ID")
+    yield MlflowClient(tracking_server)
+    # mlflow.set_experiment exports MLFLOW_EXPERIMENT_ID (to child processes too): put it back as it was.
+    mlflow.tracking.fluent._active_experiment_id = None
+    if saved_experiment is None:
+        os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
+    else:
+        os.environ["MLFLOW_EXPERIMENT_ID"] = saved_experiment
 
 
 def node(*args, uri):

@@ -281,7 +281,7 @@ describe('errors', () => {
     expect(body.error_code).toBe('INVALID_PARAMETER_VALUE');
     expect(body.message).toBe(
       "Failed to predict data '[{'text': 'a'}]'. \nError: Failed to enforce schema of data '[{'text': 'a'}]' with schema " +
-        "'['prompt': string (required)]'. Error: Model is missing inputs ['prompt']. Note that there were extra inputs: ['text']",
+        "'['prompt': string (required)]'. Error: Model is missing inputs ['prompt']. Note that there were extra inputs: ['text'].",
     );
   });
 

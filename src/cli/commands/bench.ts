@@ -5,6 +5,7 @@ import { logBenchRun } from '../../bench/mlflow-run.js';
 import { MlflowClient } from '../../mlflow/tracking/client.js';
 import { runBench } from '../../bench/run.js';
 import { benchOptionsSchema } from '../../bench/options.js';
+import { RunnerError } from '../../bench/runner-process.js';
 import { renderTable, renderTargets } from '../../bench/table.js';
 import { numberFlag, parseCommandArgs } from '../args.js';
 
@@ -13,7 +14,8 @@ export const summary = 'measure tokens/s, TTFT and memory against a C++ loop and
 const HELP = `usage: ortgenai bench (-m <model folder> | --preset small|phi3-mini) [options]
 
 Runs each runner in its own process on the same model and prompt, side by side, and prints medians,
-spread and ratios to the C++ reference loop (bench/native_loop.cc, built with 'npm run build:bench').
+spread and ratios to the C++ reference loop (bench/native_loop.cc, built with 'npm run build:reference').
+Exits with status 1 when a requested runner cannot run (the message says what it needs).
 
   -m, --model <dir>        ORT-GenAI model folder
       --preset <name>      generate this preset once into the cache (small, phi3-mini) and use it
@@ -107,5 +109,9 @@ export async function run(argv: string[]): Promise<void> {
   if (values.mlflow) {
     const run = await logBenchRun(report, { experiment: values.experiment, client: tracking });
     console.log(`\nlogged MLflow run ${run.info.runId} (experiment ${run.info.experimentId}) with the report as ${run.info.artifactUri}/bench-report.json`);
+  }
+  const failed = [...new Set(report.results.filter((r) => r.error).map((r) => r.runner))];
+  if (failed.length) {
+    throw new RunnerError(`requested runners could not run: ${failed.join(', ')} (see above; leave them out with --runners)`);
   }
 }

@@ -34,6 +34,10 @@ export async function run(argv: string[]): Promise<void> {
   }
 
   const progress = new ProgressBar();
+  // Ctrl-C or a kill aborts the build instead of ending the process mid-write, so buildModel removes what it wrote.
+  const interrupt = new AbortController();
+  const abort = () => interrupt.abort();
+  process.once('SIGINT', abort).once('SIGTERM', abort);
   const built = await buildModel({
     preset: values.preset,
     outDir: values.out,
@@ -42,7 +46,8 @@ export async function run(argv: string[]): Promise<void> {
     tokenizer: values.tokenizer,
     lora: values.lora,
     onProgress: (e) => progress.update(e),
-  });
+    signal: interrupt.signal,
+  }).finally(() => process.off('SIGINT', abort).off('SIGTERM', abort));
   progress.finish();
   console.log(`wrote ${built.preset} to ${built.dir}`);
 }

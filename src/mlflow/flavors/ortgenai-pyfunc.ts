@@ -12,6 +12,7 @@ import { parseRequest, requestRows } from '../chat/requests.js';
 import { chatCompletionRequestSchema, completionRequestSchema, type GenerationConfig } from '../chat/schemas.js';
 import { MlflowException } from '../errors.js';
 import type { PredictOptions, PyfuncImplementation } from '../pyfunc/pyfunc-model.js';
+import { pyRepr } from '../signature/python.js';
 import { isRecord } from '../signature/types.js';
 
 /**
@@ -20,15 +21,19 @@ import { isRecord } from '../signature/types.js';
  */
 function prompts(data: unknown): string[] {
   if (typeof data === 'string') return [data];
+  let offending: unknown = data;
   if (isRecord(data)) {
     const columns = Object.keys(data);
     const column = 'prompt' in data ? 'prompt' : columns.length === 1 ? columns[0] : undefined;
     const values = column === undefined ? undefined : data[column];
     const list = Array.isArray(values) ? values : [values];
-    if (list.every((v) => typeof v === 'string')) return list as string[];
+    const bad = list.findIndex((v) => typeof v !== 'string');
+    if (bad < 0) return list as string[];
+    // The row at fault, as the Python loader names it.
+    offending = Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Array.isArray(v) ? v[bad] : v]));
   }
   throw MlflowException.invalidParameterValue(
-    `A model without a task takes text prompts: a 'prompt' column (or a single text column), got ${JSON.stringify(data)?.slice(0, 200)}`,
+    `A model without a task takes text prompts: a 'prompt' column (or a single text column), got ${pyRepr(offending).slice(0, 200)}`,
   );
 }
 

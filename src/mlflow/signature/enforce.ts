@@ -316,7 +316,7 @@ function enforceSchema(data: unknown, schema: Schema, onWarning: WarningSink): P
     const extra = actual.filter((c) => !requiredSet.has(String(c)) && !optional.has(String(c)));
     if (missing.length > 0) {
       let message = `Model is missing inputs ${pyRepr(missing)}.`;
-      if (extra.length > 0) message += ` Note that there were extra inputs: ${pyRepr(extra)}`;
+      if (extra.length > 0) message += ` Note that there were extra inputs: ${pyRepr(extra)}.`;
       throw new MlflowException(message);
     }
     if (extra.length > 0) {

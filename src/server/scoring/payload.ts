@@ -1,8 +1,8 @@
 import { MlflowException } from '../../mlflow/errors.js';
-import { ArrayType, ColSpec, ObjectType, type ModelSignature, type Schema } from '../../mlflow/signature/index.js';
+import { ArrayType, ColSpec, MapType, ObjectType, type ModelSignature, type Schema } from '../../mlflow/signature/index.js';
 import { pyRepr, pyTypeName } from '../../mlflow/signature/python.js';
 import { isRecord } from '../../mlflow/signature/types.js';
-import { isScalar, pyClass } from '../../mlflow/signature/values.js';
+import { enforceType, isScalar, pyClass } from '../../mlflow/signature/values.js';
 import { SCORING_PROTOCOL_CHANGE_INFO } from './content-type.js';
 import { checkFrameSize, frameFromList, frameFromRecords, frameFromSplit, invalidInput, toModelInput } from './frame.js';
 
@@ -30,8 +30,10 @@ function decode(text: string): Record<string, unknown> {
     decoded = JSON.parse(text);
   } catch (err) {
     // MLflow echoes the whole input; a megabyte of it helps nobody, so the echo is cut.
-    const echo = text.length > ECHO_LIMIT ? `${text.slice(0, ECHO_LIMIT)}... (${text.length} characters)` : text;
-    throw invalidInput(`Ensure that input is a valid JSON formatted string. Error: 'JSONDecodeError(${pyRepr((err as Error).message)})'\nInput: \n${echo}\n`);
+    // MLflow prints the body as Python bytes (b'...'); the error text itself is the JS parser's.
+    const echo = pyRepr(Buffer.from(text.length > ECHO_LIMIT ? text.slice(0, ECHO_LIMIT) : text, 'utf8'));
+    const cut = text.length > ECHO_LIMIT ? `... (${text.length} characters)` : '';
+    throw invalidInput(`Ensure that input is a valid JSON formatted string. Error: 'JSONDecodeError(${pyRepr((err as Error).message)})'\nInput: \n${echo}${cut}\n`);
   }
   if (Array.isArray(decoded)) throw invalidInput(`${REQUIRED_INPUT_FORMAT}. Received a list.`);
   if (!isRecord(decoded)) throw invalidInput(`${REQUIRED_INPUT_FORMAT}. Received unexpected input type '${pyClass(decoded)}.`);
@@ -61,6 +63,31 @@ function columnsInput(columns: Record<string, unknown>, schema: Schema): unknown
   return Array.from({ length }, (_, i) => Object.fromEntries(entries.map(([k, v]) => [k, Array.isArray(v) ? v[i] : v])));
 }
 
+/**
+ * `convert_data_type` of `_cast_schema_type`: Array, Object and Map columns are enforced while the payload
+ * is parsed, so a bad nested value is a BAD_REQUEST 'Invalid input.' as in MLflow, not a predict failure.
+ */
+function castComplexColumns(input: unknown, schema: Schema): unknown {
+  const specs = new Map(
+    schema.inputs.flatMap((s) => (s instanceof ColSpec && s.name !== undefined && (s.type instanceof ArrayType || s.type instanceof ObjectType || s.type instanceof MapType) ? [[String(s.name), s] as const] : [])),
+  );
+  if (specs.size === 0) return input;
+  const cast = (row: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(row).map(([k, v]) => {
+      const spec = specs.get(k);
+      if (!spec) return [k, v];
+      try {
+        return [k, enforceType(v, spec.type, spec.required)];
+      } catch (err) {
+        if (err instanceof MlflowException) throw invalidInput(err.message);
+        throw err;
+      }
+    }));
+  if (isRecord(input)) return cast(input);
+  if (Array.isArray(input) && input.every(isRecord)) return input.map(cast);
+  return input;
+}
+
 /** `_cast_schema_type` for `inputs` (and non-record `instances`). */
 function parseInputs(value: unknown, schema: Schema | undefined): unknown {
   if (!schema || schema.isTensorSpec()) return value;
@@ -73,6 +100,7 @@ function parseInputs(value: unknown, schema: Schema | undefined): unknown {
         `or a single value as input, however, an input of type ${pyClass(input)} was found.`,
     );
   }
+  input = castComplexColumns(input, schema);
   return isRecord(input) ? columnsInput(input, schema) : input;
 }
 

@@ -50,4 +50,12 @@ for (const [name, folder] of Object.entries(folders)) {
     await model.dispose();
   }
 }
+// Logged into runs of a local file store, as pyfunc.logModel / ortgenai.logModel do.
+process.env.MLFLOW_TRACKING_URI = `file://${path.join(out, 'mlruns')}`;
+const loggedChat = await ortgenai.logModel('chat', { model: modelDir, task: 'llm/v1/chat', modelConfig: { max_tokens: 5 } });
+const loggedModel = await pyfunc.logModel('model', {
+  pythonModel: path.join(here, 'prompt-model.mjs'), artifacts: { model_dir: modelDir }, modelConfig: { max_tokens: 7 },
+  inputExample: { prompt: 'The the, and' },
+});
+predictions.logged = { chat: loggedChat.modelUri, pythonmodel: loggedModel.modelUri };
 await writeFile(path.join(out, 'node-predictions.json'), `${JSON.stringify(predictions, null, 2)}\n`);
