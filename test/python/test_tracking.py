@@ -63,12 +63,15 @@ def tracking_server(tmp_path_factory):
 
 @pytest.fixture
 def client(tracking_server, monkeypatch):
-    # Through the environment only: mlflow.set_tracking_uri would outlive the test and point later modules'
-    # fluent calls at this server after it is stopped.
+    """Python's client and fluent API on the server for one test; the global tracking URI, the active
+    experiment and MLFLOW_EXPERIMENT_ID (which mlflow.set_experiment exports to child processes) are put
+    back afterwards, so later modules' fluent calls and Node children see what they saw before."""
+    from mlflow.tracking._tracking_service.utils import _use_tracking_uri
+
     monkeypatch.setenv("MLFLOW_TRACKING_URI", tracking_server)
     saved_experiment = os.environ.get("MLFLOW_EXPERIMENT_ID")
-    yield MlflowClient(tracking_server)
-    # mlflow.set_experiment exports MLFLOW_EXPERIMENT_ID (to child processes too): put it back as it was.
+    with _use_tracking_uri(tracking_server):
+        yield MlflowClient(tracking_server)
     mlflow.tracking.fluent._active_experiment_id = None
     if saved_experiment is None:
         os.environ.pop("MLFLOW_EXPERIMENT_ID", None)
