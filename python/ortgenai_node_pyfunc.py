@@ -43,7 +43,12 @@ def _mlflow_error(message, code="INTERNAL_ERROR"):
 
 
 def _node_executable():
-    node = os.environ.get("ORTGENAI_NODE") or shutil.which("node")
+    given = os.environ.get("ORTGENAI_NODE")
+    if given:
+        if not shutil.which(given):
+            raise _mlflow_error(f"ORTGENAI_NODE={given} is not an executable. {_INSTALL_HINT}")
+        return given
+    node = shutil.which("node")
     if not node:
         raise _mlflow_error(f"Node.js was not found (no ORTGENAI_NODE, no `node` on PATH). {_INSTALL_HINT}")
     return node

@@ -71,6 +71,8 @@ describe('runtime sources, in order', () => {
     expect(resolveRuntimeLibraries({}, { from: project })).toEqual({
       ort: path.join(pkg, 'libonnxruntime.so'),
       genai: path.join(pkg, 'libonnxruntime-genai.so'),
+      ortSource: `npm package '${RUNTIME_PACKAGE}'`,
+      genaiSource: `npm package '${RUNTIME_PACKAGE}'`,
     });
     // A variable still wins over every package.
     expect(resolveRuntimeLibraries({ ORT_LIB_PATH: libs.ort }, { from: project }).ort).toBe(libs.ort);
@@ -96,7 +98,7 @@ describe('runtime sources, in order', () => {
     fakePackage(asar, RUNTIME_PACKAGE);
     fakePackage(unpacked, RUNTIME_PACKAGE, { 'lib/libonnxruntime.so': libs.ort, 'lib/libonnxruntime-genai.so': libs.genai });
     const lib = path.join(unpacked, 'node_modules', RUNTIME_PACKAGE, 'lib');
-    expect(resolveRuntimeLibraries({}, { from })).toEqual({
+    expect(resolveRuntimeLibraries({}, { from })).toMatchObject({
       ort: path.join(lib, 'libonnxruntime.so'),
       genai: path.join(lib, 'libonnxruntime-genai.so'),
     });

@@ -5,7 +5,7 @@ import { readModelInfo } from './model-info.js';
 import type { Reply, Request, RunnerName } from './protocol.js';
 import type { LoadedRunner, LoadRunner } from './runner.js';
 
-const loaders: Record<Exclude<RunnerName, 'native'>, () => Promise<{ load: LoadRunner }>> = {
+const loaders: Record<Exclude<RunnerName, 'native' | 'python-og'>, () => Promise<{ load: LoadRunner }>> = {
   stepwise: () => import('./runners/stepwise.js'),
   generate: () => import('./runners/generate.js'),
   'ort-loop': () => import('./runners/ort-loop.js'),
@@ -16,7 +16,7 @@ const loaders: Record<Exclude<RunnerName, 'native'>, () => Promise<{ load: LoadR
 // a missing one is named with the install command for the version we test against.
 const PEERS: Partial<Record<RunnerName, string>> = { 'ort-loop': 'onnxruntime-node', transformersjs: '@huggingface/transformers' };
 
-async function loadRunner(name: Exclude<RunnerName, 'native'>, ...args: Parameters<LoadRunner>): ReturnType<LoadRunner> {
+async function loadRunner(name: Exclude<RunnerName, 'native' | 'python-og'>, ...args: Parameters<LoadRunner>): ReturnType<LoadRunner> {
   try {
     return await (await loaders[name]()).load(...args);
   } catch (err) {
@@ -36,7 +36,7 @@ async function handle(request: Request): Promise<Reply | undefined> {
   switch (request.type) {
     case 'load': {
       const { spec } = request;
-      if (spec.runner === 'native') throw new Error('the native runner is an executable, not a Node runner');
+      if (spec.runner === 'native' || spec.runner === 'python-og') throw new Error(`the ${spec.runner} runner is not a Node runner`);
       const t0 = performance.now();
       const info = await readModelInfo(spec.model);
       runner = await loadRunner(spec.runner, spec, info);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RUNNERS } from './protocol.js';
+import { DEFAULT_RUNNERS, RUNNERS } from './protocol.js';
 
 export const PRESETS = ['small', 'phi3-mini'] as const;
 
@@ -19,7 +19,7 @@ export const benchOptionsSchema = z
     threads: z.array(count(1)).min(1).refine(distinct, 'each thread count once').default([1, 2]),
     /** Generations at once on one model; 1 skips the concurrency rows. */
     concurrency: count(1).default(1),
-    runners: z.array(z.enum(RUNNERS)).min(1).refine(distinct, 'each runner once').default([...RUNNERS]),
+    runners: z.array(z.enum(RUNNERS)).min(1).refine(distinct, 'each runner once').default([...DEFAULT_RUNNERS]),
     json: z.string().min(1).optional(),
     cacheDir: z.string().min(1).optional(),
   })

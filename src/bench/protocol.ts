@@ -3,7 +3,12 @@
  * then answers one request at a time, so the parent can interleave the runners' generations round by round:
  * load on this shared 2-core machine drifts, and interleaving spreads the drift evenly over all runners.
  */
-export const RUNNERS = ['native', 'stepwise', 'generate', 'transformersjs', 'ort-loop'] as const;
+export const RUNNERS = ['native', 'stepwise', 'generate', 'transformersjs', 'ort-loop', 'python-og'] as const;
+/**
+ * What runs without being asked: python-og needs a Python environment (ORTGENAI_PYTHON), whose library every
+ * runner then uses, so it runs only when named.
+ */
+export const DEFAULT_RUNNERS = RUNNERS.filter((r) => r !== 'python-og');
 export type RunnerName = (typeof RUNNERS)[number];
 
 /**

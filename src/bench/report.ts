@@ -182,7 +182,16 @@ export function checkTargets(summaries: Summary[], threads: number, probe: Overh
       check(`${runner}_prefill_ratio_to_js_peer`, '> 1', s?.medians && peer?.medians ? s.medians.prefill_tps / peer.medians.prefill_tps : null, (v) => v > 1),
     ];
   });
-  return [...ours, check('concurrency_speedup_vs_single_stream', '>= 3', bestConcurrent?.speedup_vs_single_stream, (v) => v >= 3)];
+  // Against the official Python binding's loop on the same library (only when --runners has python-og).
+  const python = seq('python-og');
+  const generate = seq('generate');
+  const vsPython = python?.medians && generate?.medians
+    ? [
+        check('generate_decode_ratio_to_python_og', '>= 1.00', paired(generate.runs, python.runs, 'decode_tps', ratio), (v) => v >= 1),
+        check('generate_ttft_ratio_to_python_og', '<= 1.00', paired(generate.runs, python.runs, 'ttft_ms', ratio), (v) => v <= 1),
+      ]
+    : [];
+  return [...ours, ...vsPython, check('concurrency_speedup_vs_single_stream', '>= 3', bestConcurrent?.speedup_vs_single_stream, (v) => v >= 3)];
 }
 
 export function machine() {

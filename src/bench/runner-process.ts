@@ -111,10 +111,10 @@ class NodeChannel extends Channel {
   }
 }
 
-/** The C++ loop speaks the same requests as text lines and answers JSON lines. */
-class NativeChannel extends Channel {
-  constructor(child: ChildProcess) {
-    super(child, 'native');
+/** The C++ loop (and the Python binding's loop) speak the same requests as text lines and answer JSON lines. */
+class LineChannel extends Channel {
+  constructor(child: ChildProcess, label: string) {
+    super(child, label);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       let msg: unknown;
       try {
@@ -172,7 +172,29 @@ async function startNative(spec: RunnerSpec): Promise<RunnerProcess> {
     '--model', spec.model, '--ort-lib', libs.ort, '--genai-lib', libs.genai, '--prompt-ids', spec.promptIds.join(','),
     '--gen-tokens', String(spec.genTokens), '--batch', String(spec.batch), '--threads', String(spec.threads),
   ];
-  const channel = new NativeChannel(spawn(exe, args, { stdio: ['pipe', 'pipe', 'pipe'] }));
+  const channel = new LineChannel(spawn(exe, args, { stdio: ['pipe', 'pipe', 'pipe'] }), 'native');
+  return wrap(channel, await channel.request());
+}
+
+/**
+ * The official Python binding's token loop (bench/python_og_loop.py) in the interpreter of ORTGENAI_PYTHON, so it
+ * runs the very library file every other runner of this bench loads from that environment.
+ */
+async function startPython(spec: RunnerSpec): Promise<RunnerProcess> {
+  const python = process.env.ORTGENAI_PYTHON;
+  if (!python) {
+    throw new RunnerError(
+      'the python-og runner needs a Python with onnxruntime-genai: set ORTGENAI_PYTHON=/path/to/python (every runner then uses that ' +
+        "environment's libraries); 'bash scripts/python-env.sh' in a checkout makes one",
+    );
+  }
+  const script = path.join(packageRoot, 'bench', 'python_og_loop.py');
+  if (!existsSync(script)) throw new RunnerError(`the Python loop is not here (${script} is missing): run the bench from a checkout of ortgenai-node`);
+  const args = [
+    script, '--model', spec.model, '--prompt-ids', spec.promptIds.join(','), '--gen-tokens', String(spec.genTokens),
+    '--batch', String(spec.batch), '--threads', String(spec.threads),
+  ];
+  const channel = new LineChannel(spawn(python, args, { stdio: ['pipe', 'pipe', 'pipe'] }), 'python-og');
   return wrap(channel, await channel.request());
 }
 
@@ -189,5 +211,7 @@ async function startNode(spec: RunnerSpec): Promise<RunnerProcess> {
 }
 
 export function startRunner(spec: RunnerSpec): Promise<RunnerProcess> {
-  return spec.runner === 'native' ? startNative(spec) : startNode(spec);
+  if (spec.runner === 'native') return startNative(spec);
+  if (spec.runner === 'python-og') return startPython(spec);
+  return startNode(spec);
 }

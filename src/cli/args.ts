@@ -1,5 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ValidationError } from '../errors.js';
+import { suggest } from '../genai/search-options.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values<O extends Options> = ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: false }>>['values'];
@@ -14,10 +15,47 @@ export function parseCommandArgs<O extends Options>(argv: string[], options: O, 
     return undefined;
   }
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as Values<O>;
+    return parseArgs({ args: withNegativeValues(argv, options), options, strict: true, allowPositionals: false }).values as Values<O>;
   } catch (err) {
-    throw new ValidationError(`${(err as Error).message}\n\n${help}`, [], { cause: err });
+    throw new ValidationError(`${(err as Error).message}${unknownOptionHint(err, options)}\n\n${help}`, [], { cause: err });
   }
+}
+
+const NEGATIVE_NUMBER = /^-(\d|\.\d)/;
+
+/**
+ * parseArgs reads `--temperature -1` as two options ("argument is ambiguous"); a negative number after an option
+ * that takes a value is that value, so the pair is passed as `--temperature=-1`.
+ */
+function withNegativeValues(argv: string[], options: Options): string[] {
+  const takesValue = new Set<string>();
+  for (const [name, option] of Object.entries(options)) {
+    if (option.type !== 'string') continue;
+    takesValue.add(`--${name}`);
+    if (option.short) takesValue.add(`-${option.short}`);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const next = argv[i + 1];
+    if (takesValue.has(arg) && next !== undefined && NEGATIVE_NUMBER.test(next)) {
+      const long = arg.startsWith('--') ? arg : `--${Object.entries(options).find(([, o]) => `-${o.short}` === arg)![0]}`;
+      out.push(`${long}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+/** " (did you mean '--max-tokens'?)" for an unknown option close to a known one. */
+function unknownOptionHint(err: unknown, options: Options): string {
+  if ((err as NodeJS.ErrnoException).code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return '';
+  const given = /'(--?[^'=]+)/.exec((err as Error).message)?.[1];
+  if (!given?.startsWith('--')) return '';
+  const hint = suggest(given.slice(2), Object.keys(options));
+  return hint ? ` (did you mean '--${hint}'?)` : '';
 }
 
 /**

@@ -9,6 +9,7 @@ import { run } from '../../src/cli/commands/bench.js';
 import { RunnerError } from '../../src/bench/runner-process.js';
 import type { BenchReport } from '../../src/bench/run.js';
 import { fixtureModel } from '../helpers/fixtures.js';
+import { HAS_ENGINE } from '../genai/models.js';
 
 const GEN_TOKENS = 8;
 let scratch: string;
@@ -65,7 +66,10 @@ describe('ortgenai bench', () => {
   });
 
   it('measures concurrent generations against a single stream', () => {
-    for (const [runner, mode] of [['stepwise', 'concurrent'], ['stepwise', 'batched'], ['generate', 'concurrent'], ['generate', 'engine']]) {
+    // The engine rows need the 0.15 Engine API; on a later release (ORTGENAI_PYTHON's 0.18) they are left out.
+    const engine = HAS_ENGINE ? [['generate', 'engine']] : [];
+    expect(report.results.some((r) => r.mode === 'engine')).toBe(HAS_ENGINE);
+    for (const [runner, mode] of [['stepwise', 'concurrent'], ['stepwise', 'batched'], ['generate', 'concurrent'], ...engine]) {
       const r = row(runner, mode);
       expect(r.error, `${runner} ${mode}`).toBeUndefined();
       expect(r.streams, `${runner} ${mode}`).toBe(2);

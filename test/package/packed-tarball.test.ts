@@ -63,7 +63,7 @@ beforeAll(async () => {
   await mkdir(bin);
   await symlink(process.execPath, path.join(bin, 'node'));
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: bin };
-  for (const name of ['ORT_LIB_PATH', 'ORT_LIB_DIR', 'ORTGENAI_LIB_PATH', 'ORTGENAI_LIB_DIR']) delete env[name];
+  for (const name of ['ORTGENAI_PYTHON', 'ORT_LIB_PATH', 'ORT_LIB_DIR', 'ORTGENAI_LIB_PATH', 'ORTGENAI_LIB_DIR']) delete env[name];
   bareEnv = env;
 
   project = path.join(scratch, 'consumer');
@@ -110,7 +110,13 @@ describe('the packed package, installed with --ignore-scripts and no compiler', 
       model.dispose();
     }
     const runtimeLib = path.join(project, 'node_modules', RUNTIME_PACKAGE, 'lib');
-    expect(out.libraries).toEqual({ ort: path.join(runtimeLib, 'libonnxruntime.so'), genai: path.join(runtimeLib, 'libonnxruntime-genai.so') });
+    expect(out.libraries).toEqual({
+      ort: path.join(runtimeLib, 'libonnxruntime.so'),
+      genai: path.join(runtimeLib, 'libonnxruntime-genai.so'),
+      ortSource: "npm package '@ortgenai-node/runtime-linux-x64'",
+      genaiSource: "npm package '@ortgenai-node/runtime-linux-x64'",
+      genaiVersion: '0.15.2',
+    });
     expect(out.reply.object).toBe('chat.completion');
     expect(out.reply.choices[0].message.role).toBe('assistant');
     expect(out.reply.usage.completion_tokens).toBeGreaterThan(0);

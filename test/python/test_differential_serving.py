@@ -41,6 +41,7 @@ TEXT = {
     "split with bad shape": {"dataframe_split": {"columns": ["prompt"], "data": [["a", "b"]]}},
     "split without columns": {"dataframe_split": {"data": [["a"]]}},
     "records not a list": {"dataframe_records": {"prompt": "x"}},
+    "over-long prompt": {"dataframe_records": [{"prompt": LONG}]},
 }
 
 CHAT = {
@@ -58,6 +59,7 @@ CHAT = {
     "dataframe_split": {"dataframe_split": {"columns": ["messages"], "data": [[MESSAGES]]}},
     "inputs nested": {"inputs": {"messages": [MESSAGES]}},
     "missing messages": {"dataframe_records": [{"max_tokens": 2}]},
+    "over-long prompt": {"messages": [{"role": "user", "content": LONG}], "max_tokens": 2},
 }
 
 COMPLETIONS = {

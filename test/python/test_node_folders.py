@@ -72,3 +72,17 @@ def test_runs_logged_by_node_load_through_runs_uris(node_folders, name, monkeypa
     model = mlflow.pyfunc.load_model(uri)
     case = predictions[name][0]
     assert normalise(model.predict(case["input"])) == normalise(case["output"])
+
+
+def test_a_typescript_model_says_what_to_install_when_node_or_the_package_is_missing(node_folders, monkeypatch, tmp_path):
+    out, _ = node_folders
+    monkeypatch.delenv("NODE_PATH", raising=False)  # the model folder is under /tmp: nothing to resolve from there
+    with pytest.raises(mlflow.exceptions.MlflowException, match=r"The ortgenai-node package was not found from .*npm install ortgenai-node"):
+        mlflow.pyfunc.load_model(str(out / "pythonmodel"))
+    monkeypatch.setenv("ORTGENAI_NODE", str(tmp_path / "no-node"))
+    with pytest.raises(mlflow.exceptions.MlflowException, match=r"ORTGENAI_NODE=.*no-node is not an executable\. This model is a Node\.js model"):
+        mlflow.pyfunc.load_model(str(out / "pythonmodel"))
+    monkeypatch.delenv("ORTGENAI_NODE")
+    monkeypatch.setenv("ORTGENAI_NODE_PACKAGE", str(tmp_path))
+    with pytest.raises(mlflow.exceptions.MlflowException, match=r"ORTGENAI_NODE_PACKAGE=.* is not a package folder"):
+        mlflow.pyfunc.load_model(str(out / "pythonmodel"))

@@ -69,7 +69,7 @@ describe('ortgenai serve', () => {
     expect(err.stderr).toContain("--port must be an integer, got 'eighty'");
     const missing = (await run(process.execPath, [CLI, 'serve'], { cwd: repoRoot }).catch((e: unknown) => e)) as { code: number; stderr: string };
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('-m/--model-uri is required');
+    expect(missing.stderr).toContain('-m/--model is required');
     expect(missing.stderr).toContain('usage: ortgenai serve -m <model uri>');
   });
 

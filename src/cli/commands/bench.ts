@@ -9,8 +9,6 @@ import { RunnerError } from '../../bench/runner-process.js';
 import { renderTable, renderTargets } from '../../bench/table.js';
 import { numberFlag, parseCommandArgs } from '../args.js';
 
-export const summary = 'measure tokens/s, TTFT and memory against a C++ loop and transformers.js';
-
 const HELP = `usage: ortgenai bench (-m <model folder> | --preset small|phi3-mini) [options]
 
 Runs each runner in its own process on the same model and prompt, side by side, and prints medians,
@@ -26,7 +24,8 @@ Exits with status 1 when a requested runner cannot run (the message says what it
       --warmup <n>         untimed generations first (default 1)
       --threads <list>     intra-op thread counts to compare at, e.g. 1,2 (default 1,2)
       --concurrency <n>    also run n generations at once on one model (default 1: off)
-      --runners <list>     native,stepwise,generate,transformersjs,ort-loop (default: all)
+      --runners <list>     native,stepwise,generate,transformersjs,ort-loop (default: these), python-og (the official
+                           Python binding's loop; needs ORTGENAI_PYTHON, whose library every runner then uses)
       --json <file>        write the full report as JSON
       --cache-dir <dir>    where presets are generated (default ~/.cache/ortgenai-node)
       --mlflow             log the bench as an MLflow run (params, figures, the JSON report as an

@@ -6,8 +6,6 @@ import { parseCommandArgs } from '../args.js';
 import { ortgenai, pyfunc, type ChatCompletion, type ChatCompletionChunk } from '../../mlflow/index.js';
 import { PRESET_NAMES, buildModel, type PresetName } from '../../modelbuilder/index.js';
 
-export const summary = 'the whole path on a generated model: build it, save it as an MLflow llm/v1/chat model, load it, chat';
-
 const HELP = `usage: ortgenai demo [--preset tiny-random] [--keep <dir>] [--question "..."] [--max-tokens N]
 
 Builds an ORT-GenAI model from a preset (random weights: the words are noise, the plumbing is real),

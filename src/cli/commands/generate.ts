@@ -4,8 +4,6 @@ import { Model } from '../../genai/model.js';
 import type { GenerateOptions } from '../../genai/generate.js';
 import { numberFlag, parseCommandArgs } from '../args.js';
 
-export const summary = 'generate text from a prompt with an ORT-GenAI model folder, streamed to stdout';
-
 const HELP = `usage: ortgenai generate -m <model folder> -p <prompt> [options]
 
   -m, --model <dir>           ORT-GenAI model folder (genai_config.json, model, tokenizer)

@@ -2,8 +2,6 @@ import { ValidationError } from '../../errors.js';
 import { parseCommandArgs } from '../args.js';
 import { type BuildEvent, DEFAULT_SEED, PRESETS, PRESET_NAMES, TOKENIZER_KINDS, buildModel, formatBytes } from '../../modelbuilder/index.js';
 
-export const summary = 'write an ORT-GenAI model folder (ONNX + genai_config + tokenizer) from a preset';
-
 const HELP = `usage: ortgenai make-model --preset <name> --out <dir> [--seed N] [--tokenizer <kind>] [--lora] [--force]
 
 Presets:

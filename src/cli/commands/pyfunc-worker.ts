@@ -2,8 +2,6 @@ import { ValidationError } from '../../errors.js';
 import { replyStream, runPyfuncWorker } from '../../server/pyfunc-worker.js';
 import { numberFlag, parseCommandArgs } from '../args.js';
 
-export const summary = "serve one MLflow model to a parent process over pipes (Python MLflow's loader for Node models starts it)";
-
 const HELP = `usage: ortgenai pyfunc-worker -m <model uri> --reply-fd <fd> [--model-config <json>]
 
 Loads the model, then answers JSON-lines requests from stdin on file descriptor <fd> until stdin closes.

@@ -3,8 +3,6 @@ import { serve } from '../../server/serve.js';
 import { numberFlag, parseCommandArgs } from '../args.js';
 import type { ResponseEvent } from '../../server/server.js';
 
-export const summary = "serve an MLflow model: MLflow's scoring protocol plus an OpenAI-compatible API for chat models";
-
 const HELP = `usage: ortgenai serve -m <model uri> [options]
 
 Serves one MLflow model over HTTP, like 'mlflow models serve':
@@ -12,7 +10,7 @@ Serves one MLflow model over HTTP, like 'mlflow models serve':
   POST /v1/chat/completions, /v1/completions; GET /v1/models   (models with task llm/v1/chat or llm/v1/completions)
 
 Options:
-  -m, --model-uri <uri>      model folder, file:, runs:/ or models:/ URI (required)
+  -m, --model <uri>          model folder, file:, runs:/ or models:/ URI (required; --model-uri is the same)
       --host <host>          interface to listen on (default 127.0.0.1)
   -p, --port <port>          port (default $MLFLOW_PORT or 5000; 0 picks a free one)
   -t, --timeout <seconds>    per-request limit (default $MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT or 60);
@@ -32,7 +30,8 @@ export async function run(argv: string[]): Promise<void> {
   const values = parseCommandArgs(
     argv,
     {
-      'model-uri': { type: 'string', short: 'm' },
+      model: { type: 'string', short: 'm' },
+      'model-uri': { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string', short: 'p' },
       timeout: { type: 'string', short: 't' },
@@ -46,8 +45,9 @@ export async function run(argv: string[]): Promise<void> {
     HELP,
   );
   if (!values) return;
-  const uri = values['model-uri'];
-  if (!uri) throw new ValidationError(`-m/--model-uri is required\n\n${HELP}`);
+  // --model-uri is mlflow models serve's spelling, kept as an alias of -m/--model, which every command takes.
+  const uri = values.model ?? values['model-uri'];
+  if (!uri) throw new ValidationError(`-m/--model is required\n\n${HELP}`);
   const port = numberFlag('port', values.port ?? process.env.MLFLOW_PORT, 'integer') ?? 5000;
   if (port < 0 || port > 65535) throw new ValidationError(`--port must be between 0 and 65535, got ${port}`);
 

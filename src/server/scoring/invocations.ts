@@ -5,11 +5,10 @@ import { PayloadTooLargeError, readBody } from '../body.js';
 import type { ServingCore } from '../core.js';
 import type { Exchange } from '../exchange.js';
 import { ServerBusyError } from '../limiter.js';
-import { checkContentType, CONTENT_TYPE_JSON } from './content-type.js';
-import { frameFromCsv } from './csv.js';
-import { invalidInput, toModelInput } from './frame.js';
+import { checkContentType } from './content-type.js';
+import { invalidInput } from './frame.js';
 import { predictionsToJson } from './jsonable.js';
-import { parseJsonInvocation, type Invocation } from './payload.js';
+import { parseScoringInput, type Invocation } from './payload.js';
 
 /** MLflow's error body (`MlflowException.serialize_as_json`) with the status its code maps to. */
 export function sendMlflowError(ex: Exchange, err: MlflowException, extra: Record<string, string> = {}, status = err.httpStatus): void {
@@ -38,17 +37,14 @@ function sendInterruption(ex: Exchange, err: unknown): boolean {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function parseInvocation(core: ServingCore, mime: string, body: Buffer): Invocation {
+function parseInvocation(core: ServingCore, mime: 'application/json' | 'text/csv', body: Buffer): Invocation {
   let text: string;
   try {
     text = utf8.decode(body);
   } catch {
     throw invalidInput('The request body is not valid UTF-8.');
   }
-  const signature = core.model.metadata.signature;
-  if (mime === CONTENT_TYPE_JSON) return parseJsonInvocation(text, signature);
-  // CSV carries no params (MLflow passes None).
-  return { data: toModelInput(frameFromCsv(text, signature?.inputs), signature?.inputs), params: undefined, unified: false };
+  return parseScoringInput(text, mime, core.model.metadata.signature);
 }
 
 /** `POST /invocations` (mlflow-format.md §7.3-7.9). */

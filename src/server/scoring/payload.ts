@@ -3,7 +3,8 @@ import { ArrayType, ColSpec, MapType, ObjectType, type ModelSignature, type Sche
 import { pyRepr, pyTypeName } from '../../mlflow/signature/python.js';
 import { isRecord } from '../../mlflow/signature/types.js';
 import { enforceType, isScalar, pyClass } from '../../mlflow/signature/values.js';
-import { SCORING_PROTOCOL_CHANGE_INFO } from './content-type.js';
+import { CONTENT_TYPE_JSON, SCORING_PROTOCOL_CHANGE_INFO } from './content-type.js';
+import { frameFromCsv } from './csv.js';
 import { checkFrameSize, frameFromList, frameFromRecords, frameFromSplit, invalidInput, toModelInput } from './frame.js';
 
 /**
@@ -162,4 +163,14 @@ export function parseJsonInvocation(text: string, signature: ModelSignature | un
     case 'inputs':
       return { data: parseInputs(value, schema), params, unified: false };
   }
+}
+
+/**
+ * A scoring request's body as `predict` takes it, for `/invocations` and `ortgenai predict` alike (MLflow's
+ * `_parse_json_data` / `parse_csv_input`, shared by its server and `mlflow models predict`).
+ */
+export function parseScoringInput(text: string, mime: 'application/json' | 'text/csv', signature: ModelSignature | undefined): Invocation {
+  if (mime === CONTENT_TYPE_JSON) return parseJsonInvocation(text, signature);
+  // CSV carries no params (MLflow passes None).
+  return { data: toModelInput(frameFromCsv(text, signature?.inputs), signature?.inputs), params: undefined, unified: false };
 }
