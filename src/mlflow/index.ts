@@ -8,6 +8,7 @@ export * from './signature/index.js';
 export * from './input-example.js';
 export { dumpYaml, loadYaml } from './yaml.js';
 export { localPathFromUri, trackingRoot } from './uri.js';
+export * from './tracking/index.js';
 export { DEFAULT_PYTHON_ENV, pipRequirements, writeEnvFiles, type PythonEnv } from './env-files.js';
 export * as pyfunc from './pyfunc/index.js';
 export { PythonModel, setModel, PyFuncModel, type PythonModelContext, type ColumnInput, type ModelInfo } from './pyfunc/index.js';

@@ -2,14 +2,17 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MlflowException } from './errors.js';
-import { loadYaml } from './yaml.js';
+import { MlflowClient } from './tracking/client.js';
+import { FileStore, readYaml } from './tracking/file-store.js';
+import { getTrackingUri, isHttpUri } from './tracking/tracking-uri.js';
 
 /**
  * Model and artifact URIs resolved to local paths: plain paths, `file:` URIs, and the tracking URIs
  * `runs:/<run_id>/<path>`, `models:/<model_id>`, `models:/<name>/<version | stage | latest>` and
  * `models:/<name>@<alias>` against a local MLflow file store (mlflow-format.md §8.2; the registry in its
  * `models/` folder): `./mlruns`, or `MLFLOW_TRACKING_URI` when it names a local folder.
- * Remote stores (http, databricks, sqlite, s3) are not downloaded from here.
+ * With an http(s) tracking URI, `runs:/` and `models:/` URIs are downloaded from the tracking server
+ * (its proxied artifact store) into a temporary folder. Other stores (databricks, sqlite, s3) are not.
  */
 
 const SCHEME = /^([a-zA-Z][a-zA-Z0-9+.-]+):/; // two letters at least, so `C:\` is not a scheme
@@ -20,9 +23,9 @@ function filePath(uri: string): string {
   return path.resolve(uri.startsWith('file:') ? uri.slice('file:'.length) : uri);
 }
 
-/** The local file store root named by `MLFLOW_TRACKING_URI`, or `./mlruns` (MLflow 2.x's default). */
+/** The local file store root named by the tracking URI (`setTrackingUri`, `MLFLOW_TRACKING_URI`), or `./mlruns`. */
 export function trackingRoot(env: NodeJS.ProcessEnv = process.env): string {
-  const uri = env.MLFLOW_TRACKING_URI;
+  const uri = env === process.env ? getTrackingUri() : env.MLFLOW_TRACKING_URI;
   if (!uri) return path.resolve('mlruns');
   const scheme = SCHEME.exec(uri)?.[1];
   if (scheme && scheme !== 'file') {
@@ -32,16 +35,6 @@ export function trackingRoot(env: NodeJS.ProcessEnv = process.env): string {
     );
   }
   return filePath(uri);
-}
-
-async function readYaml(file: string): Promise<Record<string, unknown> | undefined> {
-  try {
-    const parsed = loadYaml(await readFile(file, 'utf8'), file);
-    return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
 }
 
 async function exists(p: string): Promise<boolean> {
@@ -59,20 +52,26 @@ async function experimentDirs(root: string): Promise<string[]> {
   return entries.filter((e) => e.isDirectory() && e.name !== '.trash' && e.name !== 'models').map((e) => path.join(root, e.name));
 }
 
-/** The run's artifact folder, from the `artifact_uri` in its `meta.yaml`. */
+/** The run's artifact folder, from the `artifact_uri` in its `meta.yaml` (read through the tracking FileStore). */
 export async function runArtifactDir(runId: string, root = trackingRoot()): Promise<{ experimentDir: string; artifactDir: string }> {
   if (!/^[0-9a-zA-Z_-]+$/.test(runId)) throw MlflowException.invalidParameterValue(`Invalid run id '${runId}'`);
-  for (const experimentDir of await experimentDirs(root)) {
-    const meta = await readYaml(path.join(experimentDir, runId, 'meta.yaml'));
-    if (!meta) continue;
-    const artifactUri = String(meta.artifact_uri ?? '');
-    const scheme = SCHEME.exec(artifactUri)?.[1];
-    if (scheme && scheme !== 'file') {
-      throw new MlflowException(`Run '${runId}' stores its artifacts at '${artifactUri}', which is not a local folder`, 'NOT_IMPLEMENTED');
+  await experimentDirs(root); // a clear error when there is no file store at all
+  const store = new FileStore(root);
+  let found: { dir: string };
+  try {
+    found = await store.findRun(runId);
+  } catch (err) {
+    if (err instanceof MlflowException && err.errorCode === 'RESOURCE_DOES_NOT_EXIST') {
+      throw new MlflowException(`Run '${runId}' not found in the file store at '${root}'`, 'RESOURCE_DOES_NOT_EXIST', { cause: err });
     }
-    return { experimentDir, artifactDir: artifactUri ? filePath(artifactUri) : path.join(experimentDir, runId, 'artifacts') };
+    throw err;
   }
-  throw new MlflowException(`Run '${runId}' not found in the file store at '${root}'`, 'RESOURCE_DOES_NOT_EXIST');
+  const artifactUri = (await store.getRun(runId)).info.artifactUri;
+  const scheme = SCHEME.exec(artifactUri)?.[1];
+  if (scheme && scheme !== 'file') {
+    throw new MlflowException(`Run '${runId}' stores its artifacts at '${artifactUri}', which is not a local folder`, 'NOT_IMPLEMENTED');
+  }
+  return { experimentDir: path.dirname(found.dir), artifactDir: artifactUri ? filePath(artifactUri) : path.join(found.dir, 'artifacts') };
 }
 
 /** MLflow 3 logged models live in `<experiment>/models/<model_id>/artifacts` (§8.2). */
@@ -173,6 +172,9 @@ async function resolveModelsUri(uri: string, root: string): Promise<string> {
  */
 export async function localPathFromUri(uri: string, root?: string): Promise<string> {
   const scheme = SCHEME.exec(uri)?.[1]?.toLowerCase();
+  if ((scheme === 'runs' || scheme === 'models') && root === undefined && isHttpUri(getTrackingUri())) {
+    return new MlflowClient().downloadUri(uri);
+  }
   if (scheme === 'runs') return resolveRunsUri(uri, root ?? trackingRoot());
   if (scheme === 'models') return resolveModelsUri(uri, root ?? trackingRoot());
   if (scheme === undefined || scheme === 'file') return filePath(uri);

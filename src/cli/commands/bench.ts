@@ -1,6 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ValidationError } from '../../errors.js';
+import { logBenchRun } from '../../bench/mlflow-run.js';
+import { MlflowClient } from '../../mlflow/tracking/client.js';
 import { runBench } from '../../bench/run.js';
 import { benchOptionsSchema } from '../../bench/options.js';
 import { RunnerError } from '../../bench/runner-process.js';
@@ -26,7 +28,10 @@ Exits with status 1 when a requested runner cannot run (the message says what it
                            python-og (the official Python binding's loop; needs ORTGENAI_PYTHON, whose library
                            every runner then uses)
       --json <file>        write the full report as JSON
-      --cache-dir <dir>    where presets are generated (default ~/.cache/ortgenai-node)`;
+      --cache-dir <dir>    where presets are generated (default ~/.cache/ortgenai-node)
+      --mlflow             log the bench as an MLflow run (params, figures, the JSON report as an
+                           artifact) to MLFLOW_TRACKING_URI (a tracking server or a local folder)
+      --experiment <name>  the run's experiment with --mlflow (default ortgenai-bench; created if missing)`;
 
 const list = (s: string | undefined) => s?.split(',').map((x) => x.trim()).filter(Boolean);
 
@@ -46,10 +51,13 @@ export async function run(argv: string[]): Promise<void> {
       runners: { type: 'string' },
       json: { type: 'string' },
       'cache-dir': { type: 'string' },
+      mlflow: { type: 'boolean' },
+      experiment: { type: 'string' },
     },
     HELP,
   );
   if (!values) return;
+  if (values.experiment !== undefined && !values.mlflow) throw new ValidationError('--experiment is only used with --mlflow', ['experiment: needs --mlflow']);
   const parsed = benchOptionsSchema.safeParse({
     model: values.model,
     preset: values.preset,
@@ -70,6 +78,8 @@ export async function run(argv: string[]): Promise<void> {
   }
   // Before the run, not after it: a bad --json path must not cost minutes of measurements.
   if (parsed.data.json) await mkdir(path.dirname(path.resolve(parsed.data.json)), { recursive: true });
+  // The tracking URI is checked before the run too: a store we cannot use must not cost the measurements.
+  const tracking = values.mlflow ? new MlflowClient() : undefined;
   const report = await runBench(parsed.data, (line) => console.error(line));
   console.log(`\nmodel: ${report.model.path} (${report.model.type})`);
   console.log(`machine: ${report.machine.cpu}, ${report.machine.cores} cores, load ${report.machine.load_average_at_start.join(' ')}`);
@@ -95,6 +105,10 @@ export async function run(argv: string[]): Promise<void> {
   if (parsed.data.json) {
     await writeFile(parsed.data.json, `${JSON.stringify(report, null, 2)}\n`);
     console.log(`\nwrote ${parsed.data.json}`);
+  }
+  if (values.mlflow) {
+    const run = await logBenchRun(report, { experiment: values.experiment, client: tracking });
+    console.log(`\nlogged MLflow run ${run.info.runId} (experiment ${run.info.experimentId}) with the report as ${run.info.artifactUri}/bench-report.json`);
   }
   const failed = [...new Set(report.results.filter((r) => r.error).map((r) => r.runner))];
   if (failed.length) {

@@ -17,6 +17,8 @@ import { CODE_DIR } from './flavor.js';
 export interface LogTarget {
   runId: string;
   artifactPath: string;
+  /** MLflow 3's logged model (tracking server): the MLmodel's `model_id`, and `models:/<model_id>` as the URI. */
+  modelId?: string;
 }
 
 /** What saving or logging a model returns (MLflow's `ModelInfo`). */
@@ -27,6 +29,8 @@ export interface ModelInfo {
   path: string;
   runId?: string;
   artifactPath?: string;
+  /** MLflow 3's logged model id, when logged to a tracking server. */
+  modelId?: string;
   modelUuid: string;
   utcTimeCreated: string;
   mlflowVersion: string;
@@ -131,15 +135,17 @@ export async function finishModel(
     metadata: options.metadata,
     runId: options.log?.runId,
     artifactPath: options.log?.artifactPath,
+    ...(options.log?.modelId ? { modelId: options.log.modelId, modelUuid: options.log.modelId } : {}),
     modelSizeBytes: await directorySize(dir),
   });
   await mlmodel.save(dir);
   await writeEnvFiles(dir, { requirements: options.requirements, mlflowVersion: mlmodel.mlflowVersion ?? MLFLOW_VERSION });
   return {
-    modelUri: options.log ? `runs:/${options.log.runId}/${options.log.artifactPath}` : dir,
+    modelUri: options.log?.modelId ? `models:/${options.log.modelId}` : options.log ? `runs:/${options.log.runId}/${options.log.artifactPath}` : dir,
     path: dir,
     runId: options.log?.runId,
     artifactPath: options.log?.artifactPath,
+    modelId: options.log?.modelId,
     modelUuid: mlmodel.modelUuid!,
     utcTimeCreated: mlmodel.utcTimeCreated!,
     mlflowVersion: mlmodel.mlflowVersion!,
