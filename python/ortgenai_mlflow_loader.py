@@ -136,13 +136,18 @@ class _OrtGenAIPyfunc:
         flavor = _read_flavor(data_path)
         self.task = flavor.get("task")
         self.model_name = flavor.get("source_model_name") or ""
+        with open(os.path.join(data_path, "genai_config.json"), encoding="utf-8") as f:
+            self.context_length = (json.load(f).get("model") or {}).get("context_length")
 
     def _generate(self, prompt_tokens, options, index=0):
         """Choice ``index``: (text, completion token count, finish_reason)."""
         og = self._og
         max_tokens = int(options["max_tokens"])
         params = og.GeneratorParams(self.model)
-        search = {"max_length": len(prompt_tokens) + max_tokens, **_sampling(options, index)}
+        max_length = len(prompt_tokens) + max_tokens
+        if self.context_length:
+            max_length = min(max_length, self.context_length)
+        search = {"max_length": max_length, **_sampling(options, index)}
         params.set_search_options(**search)
         guidance = _guidance(options.get("response_format"))
         if guidance is not None:
@@ -158,8 +163,9 @@ class _OrtGenAIPyfunc:
             text, stopped = _truncate_at_stop(text, options["stop"])
             if stopped:  # the token that completed the stop string is not part of the answer (as in Node)
                 return text, count - 1, "stop"
-        # max_length is prompt + max_tokens, so the generator is done either way: what ended it tells.
-        return text, count, ("length" if count >= max_tokens else "stop")
+        # max_length is prompt + max_tokens (at most the context), so the generator is done either way: what ended
+        # it tells.
+        return text, count, ("length" if count >= max_length - len(prompt_tokens) else "stop")
 
     def _prompt(self, row):
         if self.task == "llm/v1/chat":
@@ -172,6 +178,13 @@ class _OrtGenAIPyfunc:
         for row in _rows(model_input):
             options = _merge_options(self.config, params, row)
             prompt_tokens = self.tokenizer.encode(self._prompt(row))
+            if self.context_length and len(prompt_tokens) >= self.context_length:
+                # A client's mistake, refused up front in Node's words (the library would fail mid-generation).
+                from mlflow.exceptions import MlflowException
+
+                raise MlflowException.invalid_parameter_value(
+                    f"the prompt has {len(prompt_tokens)} tokens but the model's context is {self.context_length}"
+                )
             choices, completion_tokens = [], 0
             for index in range(int(options.get("n") or 1)):
                 text, count, finish = self._generate(prompt_tokens, options, index)
