@@ -80,7 +80,7 @@ CASES = {
 
 VOLATILE = {"id", "created"}
 
-# Differences kept on purpose (README, "Serving a model"): only status and error code are compared.
+# Differences kept on purpose (README, "Verified against real MLflow"): only status and error code are compared.
 KEPT = {
     # MLflow's serving path casts JSON columns to the signature's dtypes lossily (a number in a string
     # column reaches the model unchecked, 1.5 becomes 1 in a long column); Node refuses at enforcement.
