@@ -133,8 +133,12 @@ class _Worker:
             request_id = self._next_id
             self._waiting[request_id] = replies
             line = json.dumps({"id": request_id, "method": method, "data": _jsonable(data), "params": _jsonable(params)})
-            self._process.stdin.write(line.encode("utf-8") + b"\n")
-            self._process.stdin.flush()
+            try:
+                self._process.stdin.write(line.encode("utf-8") + b"\n")
+                self._process.stdin.flush()
+            except OSError as err:  # the worker is gone: say so instead of a bare BrokenPipeError
+                self._waiting.pop(request_id, None)
+                raise _mlflow_error(f"the Node.js worker exited ({self._process.poll()}): {err}") from err
         try:
             while True:
                 reply = replies.get()

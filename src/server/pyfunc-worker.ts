@@ -74,6 +74,11 @@ export async function runPyfuncWorker(options: PyfuncWorkerOptions): Promise<voi
       send({ error: errorReply(MlflowException.invalidParameterValue(`pyfunc-worker: a request is not JSON: ${(err as Error).message}`)) });
       continue;
     }
+    // Anything but {id: number, ...} cannot be answered by id; said once, and the worker stays up.
+    if (request === null || typeof request !== 'object' || typeof request.id !== 'number') {
+      send({ error: errorReply(MlflowException.invalidParameterValue('pyfunc-worker: a request must be an object with a numeric id')) });
+      continue;
+    }
     const job = answer(model, request, send).catch((err: unknown) => send({ id: request.id, error: errorReply(err) }));
     running.add(job);
     void job.finally(() => running.delete(job));

@@ -65,6 +65,12 @@ describe('ortgenai predict', () => {
     expect(bad.stderr).toMatch(/^ortgenai predict: Failed to predict data: .*Model is missing inputs \['prompt'\]/);
     expect(predict(['-m', plain, '-i', '-'], '{"inputs": ').stderr).toMatch(/^ortgenai predict: Invalid input\. Ensure that input is a valid JSON formatted string/);
     expect(predict(['-m', plain, '-i', '-', '-t', 'xml']).stderr).toMatch(/--content-type must be json or csv, got 'xml'/);
+    // Invalid UTF-8 is refused as /invocations refuses it, not decoded into U+FFFD and answered.
+    const latin1 = spawnSync(process.execPath, [CLI, 'predict', '-m', plain, '-i', '-'], {
+      cwd: repoRoot, input: Buffer.from('{"inputs": {"prompt": "caf\xe9"}}', 'latin1'), encoding: 'utf8', timeout: 120_000,
+    });
+    expect(latin1.status).toBe(1);
+    expect(latin1.stderr).toBe('ortgenai predict: Invalid input. The request body is not valid UTF-8.\n');
     expect(predict(['-m', plain]).stderr).toMatch(/-m\/--model and -i\/--input are required/);
   });
 });

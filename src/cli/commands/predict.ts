@@ -3,6 +3,7 @@ import { ValidationError } from '../../errors.js';
 import { MlflowException } from '../../mlflow/errors.js';
 import { loadModel } from '../../mlflow/pyfunc/index.js';
 import { predictionsToJson } from '../../server/scoring/jsonable.js';
+import { invalidInput } from '../../server/scoring/frame.js';
 import { parseScoringInput } from '../../server/scoring/payload.js';
 import { parseCommandArgs } from '../args.js';
 
@@ -20,11 +21,23 @@ or the bare answer for a unified LLM request).
 
 const MIME = { json: 'application/json', csv: 'text/csv' } as const;
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The request text; invalid UTF-8 is refused as /invocations refuses it, never replaced with U+FFFD. */
 async function readInput(where: string): Promise<string> {
-  if (where !== '-') return readFile(where, 'utf8');
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  let bytes: Buffer;
+  if (where !== '-') {
+    bytes = await readFile(where);
+  } else {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    bytes = Buffer.concat(chunks);
+  }
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw invalidInput('The request body is not valid UTF-8.');
+  }
 }
 
 export async function run(argv: string[]): Promise<void> {
