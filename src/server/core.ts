@@ -53,8 +53,8 @@ export class ServingCore {
   }
 }
 
-/** The task that decides the OpenAI routes: the ortgenai flavor's, else MLflow's `metadata.task`. */
+/** The task that decides the OpenAI routes, as the loaded model tells it. */
 export function llmTask(model: PyFuncModel): LlmTask | undefined {
-  const task = model.metadata.flavors.ortgenai?.task ?? model.metadata.metadata?.task;
+  const task = model.task;
   return task === 'llm/v1/chat' || task === 'llm/v1/completions' ? task : undefined;
 }

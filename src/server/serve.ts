@@ -1,4 +1,5 @@
-import { loadModel, type LoadModelOptions } from '../mlflow/pyfunc/load-model.js';
+import { loadModel } from '../mlflow/load-model.js';
+import type { LoadModelOptions } from '../mlflow/pyfunc/load-model.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
 import { ModelServer } from './server.js';
 

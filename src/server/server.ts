@@ -60,8 +60,7 @@ function safeDecode(text: string): string {
 }
 
 function defaultModelName(model: PyFuncModel): string {
-  const source = model.metadata.flavors.ortgenai?.source_model_name;
-  return typeof source === 'string' && source ? source : path.basename(model.path);
+  return model.sourceModelName ?? path.basename(model.path);
 }
 
 function createdSeconds(model: PyFuncModel): number {

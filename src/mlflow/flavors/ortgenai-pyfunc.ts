@@ -19,7 +19,8 @@ import {
   type GenerationConfig,
 } from '../chat/schemas.js';
 import { MlflowException } from '../errors.js';
-import type { PredictOptions, PyfuncImplementation } from '../pyfunc/pyfunc-model.js';
+import type { PyfuncImplementation } from '../pyfunc/pyfunc-model.js';
+import type { PredictOptions } from '../pyfunc/python-model.js';
 import { pyRepr } from '../signature/python.js';
 import { isRecord } from '../signature/types.js';
 
@@ -70,21 +71,21 @@ export type OrtGenAITask = 'llm/v1/chat' | 'llm/v1/completions';
  */
 export class OrtGenAIPyfunc implements PyfuncImplementation {
   readonly validatesInput: boolean;
+  readonly task: OrtGenAITask | undefined;
+  readonly sourceModelName: string;
   readonly #model: Model;
-  readonly #task: OrtGenAITask | undefined;
   readonly #config: GenerationConfig;
-  readonly #modelName: string;
 
-  constructor(model: Model, task: OrtGenAITask | undefined, config: GenerationConfig, modelName: string) {
+  constructor(model: Model, task: OrtGenAITask | undefined, config: GenerationConfig, sourceModelName: string) {
     this.#model = model;
-    this.#task = task;
+    this.task = task;
     this.#config = config;
-    this.#modelName = modelName;
+    this.sourceModelName = sourceModelName;
     this.validatesInput = task !== undefined;
   }
 
   #context(options: PredictOptions): CompletionContext {
-    return { model: this.#model, config: this.#config, modelName: this.#modelName, signal: options.signal };
+    return { model: this.#model, config: this.#config, modelName: this.sourceModelName, signal: options.signal };
   }
 
   /** One request row, validated; OpenAI's stricter rules too when it came from an OpenAI route. */
@@ -118,12 +119,12 @@ export class OrtGenAIPyfunc implements PyfuncImplementation {
 
   async #predict(data: unknown, options: PredictOptions): Promise<unknown> {
     const ctx = this.#context(options);
-    if (this.#task === undefined) {
+    if (this.task === undefined) {
       const out: string[] = [];
       for (const prompt of prompts(data)) out.push(await generateText(ctx, prompt));
       return out;
     }
-    const chat = this.#task === 'llm/v1/chat';
+    const chat = this.task === 'llm/v1/chat';
     const rows = requestRows(data, chat ? 'messages' : 'prompt');
     const responses: unknown[] = [];
     for (const row of rows) {
@@ -138,7 +139,7 @@ export class OrtGenAIPyfunc implements PyfuncImplementation {
 
   async *#predictStream(data: unknown, options: PredictOptions): AsyncGenerator<unknown> {
     const ctx = this.#context(options);
-    if (this.#task === undefined) {
+    if (this.task === undefined) {
       const [prompt, ...more] = prompts(data);
       if (prompt === undefined || more.length > 0) {
         throw MlflowException.invalidParameterValue(`'predictStream' requires a single prompt, but it got ${more.length + (prompt === undefined ? 0 : 1)}`);
@@ -146,11 +147,11 @@ export class OrtGenAIPyfunc implements PyfuncImplementation {
       yield* this.#model.stream(prompt, generateOptions({}, this.#config, options.signal));
       return;
     }
-    const rows = requestRows(data, this.#task === 'llm/v1/chat' ? 'messages' : 'prompt');
+    const rows = requestRows(data, this.task === 'llm/v1/chat' ? 'messages' : 'prompt');
     if (rows.length !== 1) {
       throw MlflowException.invalidParameterValue(`'predictStream' requires single input, but it got ${rows.length} requests`);
     }
-    if (this.#task === 'llm/v1/chat') {
+    if (this.task === 'llm/v1/chat') {
       yield* streamChatCompletion(ctx, this.#chatRequest(rows[0], options));
       return;
     }

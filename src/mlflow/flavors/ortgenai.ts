@@ -8,7 +8,7 @@ import { generationConfigSchema, type GenerationConfig } from '../chat/schemas.j
 import { chatSignature, completionsSignature } from '../chat/signature.js';
 import { MlflowException } from '../errors.js';
 import { MLModel } from '../mlmodel.js';
-import { NODE_FLAVOR, nodeRuntimeInfo, ORTGENAI_LOADER, PYFUNC_FLAVOR } from '../pyfunc/flavor.js';
+import { NODE_FLAVOR, nodeRuntimeInfo, PYFUNC_FLAVOR } from '../pyfunc/flavor.js';
 import type { PyfuncLoader } from '../pyfunc/load-model.js';
 import { logModelWith, type LogOptions } from '../pyfunc/log-model.js';
 import { checkSaveOptions, copyCodePaths, finishModel, saveInto, type CommonSaveOptions, type LogTarget, type ModelInfo } from '../pyfunc/model-dir.js';
@@ -28,6 +28,8 @@ import { OrtGenAIPyfunc, type OrtGenAITask } from './ortgenai-pyfunc.js';
  */
 
 export const FLAVOR_NAME = 'ortgenai';
+/** This flavor's `loader_module` in `nodejs_function` (the analog of `mlflow.transformers`). */
+export const LOADER_MODULE = 'ortgenai_node.flavors.ortgenai';
 export const MODEL_DATA_DIR = 'model';
 export const PYTHON_LOADER_MODULE = 'ortgenai_mlflow_loader' satisfies PythonLoaderModule;
 /** The Python requirement of the loader (guidance and the keyword chat-template API arrived in 0.8). */
@@ -74,7 +76,7 @@ async function saveModelTo(dir: string, options: OrtGenAISaveOptions, log?: LogT
   const python = await shipPythonLoader(dir, PYTHON_LOADER_MODULE, { data: MODEL_DATA_DIR, ...withConfig, streamable: false });
   const flavors = {
     [FLAVOR_NAME]: { model_data: MODEL_DATA_DIR, source_model_name: path.basename(source), ...(task ? { task } : {}) },
-    [NODE_FLAVOR]: { loader_module: ORTGENAI_LOADER, data: MODEL_DATA_DIR, ...withConfig, streamable: true, ...nodeRuntimeInfo() },
+    [NODE_FLAVOR]: { loader_module: LOADER_MODULE, data: MODEL_DATA_DIR, ...withConfig, streamable: true, ...nodeRuntimeInfo() },
     [PYFUNC_FLAVOR]: python,
   };
   return finishModel(dir, {

@@ -19,8 +19,6 @@ export const NODE_FLAVOR = 'nodejs_function';
 
 /** `loader_module` of a TypeScript PythonModel (the analog of `mlflow.pyfunc.model`). */
 export const PYTHON_MODEL_LOADER = 'ortgenai_node.pyfunc.model';
-/** `loader_module` of the built-in ORT-GenAI flavor (the analog of `mlflow.transformers`). */
-export const ORTGENAI_LOADER = 'ortgenai_node.flavors.ortgenai';
 
 export const CODE_DIR = 'code';
 

@@ -3,7 +3,9 @@ export { createContext, PythonModel, type ColumnInput, type PythonModelContext }
 export { setModel } from './model-code.js';
 export { saveModel, type SaveModelOptions } from './save-model.js';
 export { logModel, type LogOptions } from './log-model.js';
-export { loadModel, type LoadModelOptions } from './load-model.js';
-export { PyFuncModel, type PredictOptions } from './pyfunc-model.js';
+export { loadModel } from '../load-model.js';
+export type { LoadModelOptions } from './load-model.js';
+export { PyFuncModel } from './pyfunc-model.js';
+export type { PredictOptions } from './python-model.js';
 export type { CommonSaveOptions, ModelInfo } from './model-dir.js';
 export { NODE_FLAVOR, PYFUNC_FLAVOR } from './flavor.js';

@@ -2,10 +2,10 @@ import { resolveArtifacts, resolveModelPath } from '../artifacts.js';
 import { MlflowException } from '../errors.js';
 import { MLModel } from '../mlmodel.js';
 import { localPathFromUri } from '../uri.js';
-import { NODE_FLAVOR, ORTGENAI_LOADER, PYFUNC_FLAVOR, PYTHON_MODEL_LOADER, readFlavorConf, readModelConfig, type FlavorConf } from './flavor.js';
+import { NODE_FLAVOR, PYFUNC_FLAVOR, readFlavorConf, readModelConfig, type FlavorConf } from './flavor.js';
 import { importModelCode } from './model-code.js';
-import { PyFuncModel, type PredictOptions, type PyfuncImplementation } from './pyfunc-model.js';
-import { createContext, isPythonModel, type PythonModel, type PythonModelContext } from './python-model.js';
+import { PyFuncModel, type PyfuncImplementation } from './pyfunc-model.js';
+import { createContext, isPythonModel, type PredictOptions, type PythonModel, type PythonModelContext } from './python-model.js';
 
 export interface LoadModelOptions {
   /**
@@ -20,6 +20,9 @@ export interface LoadModelOptions {
 
 /** Loader of a flavor: `_load_pyfunc(data_path, model_config)` of a Node flavor. */
 export type PyfuncLoader = (dir: string, conf: FlavorConf, mlmodel: MLModel, modelConfig: Record<string, unknown> | null) => Promise<PyfuncImplementation>;
+
+/** The Node loaders by `loader_module`, as Python finds them with `importlib.import_module(loader_module)`. */
+export type PyfuncLoaders = Readonly<Record<string, PyfuncLoader>>;
 
 class PythonModelImplementation implements PyfuncImplementation {
   readonly pythonModel: PythonModel<unknown, unknown, unknown>;
@@ -58,7 +61,8 @@ export async function bindPythonModel(
   return new PythonModelImplementation(model, context);
 }
 
-const loadPythonModelFlavor: PyfuncLoader = async (dir, conf, _mlmodel, modelConfig) => {
+/** The loader of TypeScript PythonModels (`mlflow.pyfunc.model`'s counterpart). */
+export const loadPythonModelFlavor: PyfuncLoader = async (dir, conf, _mlmodel, modelConfig) => {
   if (!conf.entry_module) {
     throw MlflowException.invalidParameterValue(
       `The model at '${dir}' was saved from an instance of ${conf.class_name ?? 'a PythonModel'}; a class instance cannot be stored, so its code is not part of the model. ` +
@@ -67,12 +71,6 @@ const loadPythonModelFlavor: PyfuncLoader = async (dir, conf, _mlmodel, modelCon
   }
   const model = await importModelCode(await resolveModelPath(dir, conf.entry_module, 'entry module'));
   return bindPythonModel(dir, conf, model, modelConfig);
-};
-
-// Like `importlib.import_module(loader_module)`: each Node loader is loaded only when a model needs it.
-const NODE_LOADERS: Record<string, () => Promise<PyfuncLoader>> = {
-  [PYTHON_MODEL_LOADER]: async () => loadPythonModelFlavor,
-  [ORTGENAI_LOADER]: async () => (await import('../flavors/ortgenai.js')).loadPyfunc,
 };
 
 function pythonOnly(dir: string, conf: FlavorConf): MlflowException {
@@ -94,11 +92,10 @@ function effectiveConfig(saved: Record<string, unknown> | null | undefined, over
 }
 
 /**
- * `mlflow.pyfunc.load_model`: a model folder, `file:` URI, or `runs:/` / `models:/` URI of a local file
- * store. Node flavors (`nodejs_function`) load with their Node loader; a folder that only Python can load
- * needs `options.pythonModel`.
+ * `mlflow.pyfunc.load_model` over the given loaders: the generic part, which knows no flavor. The package's
+ * `loadModel` (src/mlflow/load-model.ts) passes the loaders of the flavors it ships.
  */
-export async function loadModel(uri: string, options: LoadModelOptions = {}): Promise<PyFuncModel> {
+export async function loadModelWith(loaders: PyfuncLoaders, uri: string, options: LoadModelOptions = {}): Promise<PyFuncModel> {
   const dir = await localPathFromUri(uri);
   const mlmodel = await MLModel.load(dir);
   const nodeConf = readFlavorConf(mlmodel, NODE_FLAVOR, dir);
@@ -114,11 +111,11 @@ export async function loadModel(uri: string, options: LoadModelOptions = {}): Pr
   if (options.pythonModel) {
     impl = await bindPythonModel(dir, conf, options.pythonModel, modelConfig);
   } else if (nodeConf) {
-    const loader = NODE_LOADERS[nodeConf.loader_module];
+    const loader = Object.hasOwn(loaders, nodeConf.loader_module) ? loaders[nodeConf.loader_module] : undefined;
     if (!loader) {
-      throw MlflowException.invalidParameterValue(`Unknown ${NODE_FLAVOR} loader_module '${nodeConf.loader_module}' in '${dir}' (this ortgenai-node knows: ${Object.keys(NODE_LOADERS).join(', ')})`);
+      throw MlflowException.invalidParameterValue(`Unknown ${NODE_FLAVOR} loader_module '${nodeConf.loader_module}' in '${dir}' (this ortgenai-node knows: ${Object.keys(loaders).join(', ')})`);
     }
-    impl = await (await loader())(dir, nodeConf, mlmodel, modelConfig);
+    impl = await loader(dir, nodeConf, mlmodel, modelConfig);
   } else {
     throw pythonOnly(dir, conf);
   }

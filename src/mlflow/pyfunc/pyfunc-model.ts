@@ -3,19 +3,7 @@ import { MlflowException } from '../errors.js';
 import type { MLModel } from '../mlmodel.js';
 import { enforceInput, enforceParams } from '../signature/index.js';
 import { dumpYaml } from '../yaml.js';
-import type { PythonModel } from './python-model.js';
-
-/** Per-call options beyond MLflow's `(data, params)`: cancellation for servers and UIs. */
-export interface PredictOptions {
-  signal?: AbortSignal;
-  /**
-   * The request came from an OpenAI route: an implementation that validates a superset of the signature itself
-   * checks it against OpenAI's schema instead of MLflow's chat signature (which refuses what OpenAI takes, such
-   * as `stop: "x"`), and applies OpenAI's rules where they are stricter than MLflow's (unknown roles, a
-   * max_tokens beyond the context).
-   */
-  openai?: boolean;
-}
+import type { PredictOptions, PythonModel } from './python-model.js';
 
 /** What a loader returns (MLflow's `_model_impl`). */
 export interface PyfuncImplementation {
@@ -28,6 +16,10 @@ export interface PyfuncImplementation {
    */
   readonly validatesInput?: boolean;
   readonly pythonModel?: PythonModel<unknown, unknown, unknown>;
+  /** The flavor's own task (e.g. the ortgenai flavor's `task`), when it has one. */
+  readonly task?: string;
+  /** The name of the model it was made from (e.g. the ORT-GenAI folder's name), when the flavor records one. */
+  readonly sourceModelName?: string;
   dispose(): Promise<void>;
 }
 
@@ -91,6 +83,20 @@ export class PyFuncModel {
   /** True once `dispose()` ran: every other call then throws DisposedError. */
   get disposed(): boolean {
     return this.#impl === undefined;
+  }
+
+  /**
+   * What the model does, for servers choosing routes: the flavor's task, else MLflow's `metadata.task`
+   * (e.g. `llm/v1/chat`); undefined when neither says.
+   */
+  get task(): string | undefined {
+    const task = this.#live().task ?? this.metadata.metadata?.task;
+    return typeof task === 'string' ? task : undefined;
+  }
+
+  /** The name of the model this one was made from, when its flavor records one (servers name the model by it). */
+  get sourceModelName(): string | undefined {
+    return this.#live().sourceModelName || undefined;
   }
 
   /** True when the model can `predictStream`. */

@@ -1,4 +1,3 @@
-import type { PredictOptions } from './pyfunc-model.js';
 
 /**
  * The PythonModel contract of `mlflow.pyfunc` (mlflow-format.md §5), for TypeScript classes.
@@ -7,6 +6,18 @@ import type { PredictOptions } from './pyfunc-model.js';
  * from an input example); `predict` receives the input after schema enforcement, column-oriented when the
  * signature has columns, so `modelInput.prompt[0]` is what `model_input["prompt"][0]` is in Python.
  */
+
+/** Per-call options beyond MLflow's `(data, params)`: cancellation for servers and UIs. */
+export interface PredictOptions {
+  signal?: AbortSignal;
+  /**
+   * The request came from an OpenAI route: an implementation that validates a superset of the signature itself
+   * checks it against OpenAI's schema instead of MLflow's chat signature (which refuses what OpenAI takes, such
+   * as `stop: "x"`), and applies OpenAI's rules where they are stricter than MLflow's (unknown roles, a
+   * max_tokens beyond the context).
+   */
+  openai?: boolean;
+}
 
 /** What `loadContext` and `predict` see: the model's artifacts and its effective config. */
 export interface PythonModelContext {
