@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
+import { describeIssues } from '../zod-issues.js';
 
 const int = () => z.number().int();
 
@@ -99,7 +100,7 @@ export function parseOptions<T>(schema: z.ZodType<T>, input: unknown, known: rea
   }
   const parsed = schema.safeParse(input);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || what}: ${i.message}`);
+    const issues = describeIssues(parsed.error, what);
     throw new ValidationError(`invalid ${what}: ${issues.join('; ')}`, issues);
   }
   return parsed.data;

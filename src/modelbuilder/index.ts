@@ -11,6 +11,7 @@ import { elementCount } from './onnx/tensor.js';
 import { type WriteProgress, weightBytes, writeOnnxModel } from './onnx/writer.js';
 import { PRESETS, PRESET_NAMES, type PresetName } from './presets.js';
 import { type BuiltTokenizer, TOKENIZER_KINDS, type TokenizerKind, buildTokenizer } from './tokenizer/index.js';
+import { describeIssues } from '../zod-issues.js';
 
 export { PRESETS, PRESET_NAMES, type Preset, type PresetName } from './presets.js';
 export { genaiConfig, type DecoderSpec } from './genai-config.js';
@@ -90,7 +91,7 @@ const optionsSchema = z.object({
 export async function buildModel(options: BuildOptions): Promise<BuiltModel> {
   const parsed = optionsSchema.safeParse(options);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => i.message);
+    const issues = describeIssues(parsed.error, 'options');
     throw new ValidationError(`invalid model build options: ${issues.join('; ')}`, issues);
   }
   const { preset, outDir, seed, force, lora } = parsed.data;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import { MLFLOW_VERSION } from '../mlflow/mlmodel.js';
+import { describeIssues } from '../zod-issues.js';
 
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
 
@@ -57,6 +58,6 @@ export type ResolvedServerOptions = z.output<typeof serverOptionsSchema>;
 export function resolveServerOptions(options: ServerOptions = {}): ResolvedServerOptions {
   const parsed = serverOptionsSchema.safeParse(options);
   if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(options)'}: ${i.message}`);
+  const issues = describeIssues(parsed.error, '(options)');
   throw new ValidationError(`Invalid server options: ${issues.join('; ')}`, issues);
 }

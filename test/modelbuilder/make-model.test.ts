@@ -84,7 +84,7 @@ describe('make-model', () => {
     const err = await promisify(execFile)(process.execPath, ['--import', 'tsx', cli, 'make-model', '--preset', 'nope', '--out', tmp], { cwd: repoRoot })
       .catch((e) => e);
     expect(err.code).toBe(1);
-    expect(err.stderr).toContain("ortgenai make-model: invalid model build options: unknown preset 'nope'");
+    expect(err.stderr).toContain("ortgenai make-model: invalid model build options: preset: unknown preset 'nope'");
   });
 
   it('prints the plan and progress when it builds', async () => {

@@ -8,6 +8,7 @@ import { benchOptionsSchema } from '../../bench/options.js';
 import { RunnerError } from '../../bench/runner-process.js';
 import { renderTable, renderTargets } from '../../bench/table.js';
 import { numberFlag, parseCommandArgs } from '../args.js';
+import { describeIssues } from '../../zod-issues.js';
 
 const HELP = `usage: ortgenai bench (-m <model folder> | --preset small|phi3-mini) [options]
 
@@ -73,7 +74,7 @@ export async function run(argv: string[]): Promise<void> {
     cacheDir: values['cache-dir'],
   });
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || 'options'}: ${i.message}`);
+    const issues = describeIssues(parsed.error, 'options');
     throw new ValidationError(`invalid bench options:\n  ${issues.join('\n  ')}\n\n${HELP}`, issues);
   }
   // Before the run, not after it: a bad --json path must not cost minutes of measurements.

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { MlflowException } from '../errors.js';
 import { columnsToRecords } from '../pyfunc/pyfunc-model.js';
 import { isRecord } from '../signature/types.js';
+import { describeIssues } from '../../zod-issues.js';
 
 /**
  * How LLM-task input reaches `predict`. As MLflow's transformers flavor (3.18), `predict` answers a list,
@@ -21,6 +22,6 @@ export function requestRows(data: unknown, key: 'messages' | 'prompt'): unknown[
 export function parseRequest<S extends z.ZodType>(schema: S, row: unknown, what: string): z.output<S> {
   const parsed = schema.safeParse(row);
   if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(request)'}: ${i.message}`);
+  const issues = describeIssues(parsed.error, '(request)');
   throw MlflowException.invalidParameterValue(`Invalid ${what}: ${issues.join('; ')}`);
 }

@@ -5,6 +5,7 @@ import { MlflowException } from '../errors.js';
 import type { MLModel } from '../mlmodel.js';
 import { isRecord } from '../signature/types.js';
 import { loadYaml } from '../yaml.js';
+import { describeIssues } from '../../zod-issues.js';
 
 /**
  * The pyfunc flavor entries. Python MLflow reads `python_function` (mlflow-format.md §2.1); Node reads
@@ -46,7 +47,7 @@ export function readFlavorConf(mlmodel: MLModel, name: string, source: string): 
   if (raw === undefined) return undefined;
   const parsed = flavorConfSchema.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `flavors.${name}.${i.path.join('.')}: ${i.message}`).join('; ');
+    const issues = describeIssues(parsed.error, `flavors.${name}`, `flavors.${name}.`).join('; ');
     throw MlflowException.invalidParameterValue(`Malformed MLmodel in '${source}': ${issues}`);
   }
   return parsed.data;

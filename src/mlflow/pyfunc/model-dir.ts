@@ -7,6 +7,7 @@ import { saveInputExample } from '../input-example.js';
 import { MLFLOW_VERSION, MLModel, type FlavorConfig } from '../mlmodel.js';
 import type { ModelSignature } from '../signature/index.js';
 import { CODE_DIR } from './flavor.js';
+import { describeIssues } from '../../zod-issues.js';
 
 /**
  * What every model save shares, whatever the flavor: a fresh target folder, `code/`, the input example,
@@ -67,7 +68,7 @@ const commonSaveOptionsSchema = z.object({
 export function checkSaveOptions(options: CommonSaveOptions): void {
   const parsed = commonSaveOptionsSchema.safeParse(options);
   if (parsed.success) return;
-  const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  const issues = describeIssues(parsed.error, '(options)');
   throw MlflowException.invalidParameterValue(`Invalid save options: ${issues.join('; ')}`);
 }
 
