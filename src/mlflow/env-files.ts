@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { dumpYaml } from './yaml.js';
+import { dumpYaml } from './pycompat/yaml.js';
 
 /**
  * The Python environment files MLflow writes next to every model (mlflow-format.md §2.6,

@@ -6,7 +6,7 @@ export * from './errors.js';
 export { MLModel, MLFLOW_VERSION, MLMODEL_FILE_NAME, type FlavorConfig, type MLModelInit } from './mlmodel.js';
 export * from './signature/index.js';
 export * from './input-example.js';
-export { dumpYaml, loadYaml } from './yaml.js';
+export { dumpYaml, loadYaml } from './pycompat/yaml.js';
 export { localPathFromUri, trackingRoot } from './uri.js';
 export * from './tracking/index.js';
 export { DEFAULT_PYTHON_ENV, pipRequirements, writeEnvFiles, type PythonEnv } from './env-files.js';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { MlflowException } from './errors.js';
 import { ModelSignature, type SignatureDict } from './signature/model-signature.js';
 import { isRecord } from './signature/types.js';
-import { dumpYaml, loadYaml } from './yaml.js';
+import { dumpYaml, loadYaml } from './pycompat/yaml.js';
 
 export const MLMODEL_FILE_NAME = 'MLmodel';
 /** The MLflow release whose file formats this package writes (mlflow-format.md §0.1). */

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { loadInputExample } from '../../src/mlflow/input-example.js';
 import { MLModel } from '../../src/mlflow/mlmodel.js';
 import { enforceParams, ModelSignature, ParamSchema, Schema } from '../../src/mlflow/signature/index.js';
-import { loadYaml } from '../../src/mlflow/yaml.js';
+import { loadYaml } from '../../src/mlflow/pycompat/yaml.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const corpusDir = path.resolve(repoRoot, '../shared/mlflow-corpus');

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MlflowException } from '../../src/mlflow/errors.js';
-import { dumpYaml, loadYaml } from '../../src/mlflow/yaml.js';
+import { dumpYaml, loadYaml } from '../../src/mlflow/pycompat/yaml.js';
 
 // Generated once with PyYAML 6.0.3: [data, safe_dump(data, default_flow_style=False), same with sort_keys=False].
 // The data mixes every scalar PyYAML quotes differently (resolver look-alikes, indicators, non-ASCII,

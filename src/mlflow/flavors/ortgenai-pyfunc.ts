@@ -21,7 +21,7 @@ import {
 import { MlflowException } from '../errors.js';
 import type { PyfuncImplementation } from '../pyfunc/pyfunc-model.js';
 import type { PredictOptions } from '../pyfunc/python-model.js';
-import { pyRepr } from '../signature/python.js';
+import { pyRepr } from '../pycompat/repr.js';
 import { isRecord } from '../signature/types.js';
 
 /**

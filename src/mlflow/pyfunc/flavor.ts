@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { MlflowException } from '../errors.js';
 import type { MLModel } from '../mlmodel.js';
 import { isRecord } from '../signature/types.js';
-import { loadYaml } from '../yaml.js';
+import { loadYaml } from '../pycompat/yaml.js';
 import { describeIssues } from '../../zod-issues.js';
 
 /**

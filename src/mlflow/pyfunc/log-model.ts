@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { MlflowException } from '../errors.js';
-import { pyJsonDumps } from '../signature/python.js';
+import { pyJsonDumps } from '../pycompat/json.js';
 import { localArtifactPath } from '../tracking/artifact-repo.js';
 import { DEFAULT_EXPERIMENT_ID, FileStore } from '../tracking/file-store.js';
 import { activeRun, currentClient, endRun, startRun } from '../tracking/fluent.js';

@@ -2,7 +2,7 @@ import { DisposedError } from '../../errors.js';
 import { MlflowException } from '../errors.js';
 import type { MLModel } from '../mlmodel.js';
 import { enforceInput, enforceParams } from '../signature/index.js';
-import { dumpYaml } from '../yaml.js';
+import { dumpYaml } from '../pycompat/yaml.js';
 import type { PredictOptions, PythonModel } from './python-model.js';
 
 /** What a loader returns (MLflow's `_model_impl`). */

@@ -13,7 +13,7 @@
  */
 import { MlflowException } from '../errors.js';
 import { type WarningSink, emitMlflowWarning, isTensorArray, typedArrayDtype } from './infer.js';
-import { pyRepr, pyStr, pyTupleRepr, pyTypeName } from './python.js';
+import { pyRepr, pyStr, pyTupleRepr, pyTypeName } from '../pycompat/repr.js';
 import { type ColumnName, ColSpec, ParamSchema, Schema, TensorSpec } from './schema.js';
 import { ArrayType, DataType, ObjectType, isRecord, maxOf } from './types.js';
 import { enforceType, isScalar, pySet, toDatetime } from './values.js';

@@ -9,7 +9,7 @@
  */
 import { MlflowException } from '../errors.js';
 import { ModelSignature } from './model-signature.js';
-import { pyRepr, pyTypeName } from './python.js';
+import { pyRepr, pyTypeName } from '../pycompat/repr.js';
 import { ColSpec, ParamSchema, ParamSpec, Schema, TensorSpec } from './schema.js';
 import { AnyType, ArrayType, DataType, ObjectType, Property, type SchemaType, isRecord, maxOf } from './types.js';
 import { isScalar } from './values.js';

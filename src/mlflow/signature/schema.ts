@@ -3,7 +3,8 @@
  * (`mlflow/types/schema.py`). JSON text and reprs match MLflow's byte for byte.
  */
 import { MlflowException } from '../errors.js';
-import { PyFloat, pyIsoformat, pyJsonDumps, pyJsonLoads, pyRepr, pyStr, pyTupleRepr, pyTypeName } from './python.js';
+import { PyFloat, pyIsoformat, pyRepr, pyStr, pyTupleRepr, pyTypeName } from '../pycompat/repr.js';
+import { pyJsonDumps, pyJsonLoads } from '../pycompat/json.js';
 import {
   DataType, type DataTypeName, ObjectType, type SchemaType, isRecord, isSchemaType, maxOf, schemaTypeFromDict,
 } from './types.js';

@@ -7,7 +7,7 @@
  * `Date` a datetime, `Uint8Array` bytes, a plain object a dict, an array a list.
  */
 import { MlflowException } from '../errors.js';
-import { pyRepr, pyStr, pyTypeName } from './python.js';
+import { pyRepr, pyStr, pyTypeName } from '../pycompat/repr.js';
 import { AnyType, ArrayType, DataType, MapType, ObjectType, type SchemaType, isRecord } from './types.js';
 
 /** Python's `str(type(x))`, e.g. `<class 'int'>`, as `_enforce_param_datatype` prints it. */

@@ -2,8 +2,8 @@ import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
 import { MlflowException } from '../errors.js';
-import { pyJsonDumps } from '../signature/python.js';
-import { dumpYaml } from '../yaml.js';
+import { pyJsonDumps } from '../pycompat/json.js';
+import { dumpYaml } from '../pycompat/yaml.js';
 import { artifactRepository, verifyArtifactPath, type ArtifactRepository } from './artifact-repo.js';
 import {
   RUN_STATUSES,

@@ -3,7 +3,7 @@ import { appendFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } fro
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MlflowException } from '../errors.js';
-import { dumpYaml, loadYaml } from '../yaml.js';
+import { dumpYaml, loadYaml } from '../pycompat/yaml.js';
 import { localArtifactPath } from './artifact-repo.js';
 import {
   pagedList,

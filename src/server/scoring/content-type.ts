@@ -1,4 +1,4 @@
-import { pyRepr } from '../../mlflow/signature/python.js';
+import { pyRepr } from '../../mlflow/pycompat/repr.js';
 
 /**
  * MLflow's Content-Type rules for `/invocations` (mlflow-format.md §7.3): only a utf-8 `charset`

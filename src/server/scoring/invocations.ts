@@ -1,6 +1,6 @@
 import { AbortError, DisposedError } from '../../errors.js';
 import { MlflowException } from '../../mlflow/errors.js';
-import { pyStr } from '../../mlflow/signature/python.js';
+import { pyStr } from '../../mlflow/pycompat/repr.js';
 import { PayloadTooLargeError, readBody } from '../body.js';
 import type { ServingCore } from '../core.js';
 import type { Exchange } from '../exchange.js';

@@ -1,4 +1,4 @@
-import { pyIsoformat } from '../../mlflow/signature/python.js';
+import { pyIsoformat } from '../../mlflow/pycompat/repr.js';
 
 /**
  * JSON text of a prediction, as MLflow's `_get_jsonable_obj` + `NumpyEncoder` make it: typed arrays

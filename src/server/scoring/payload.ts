@@ -1,6 +1,6 @@
 import { MlflowException } from '../../mlflow/errors.js';
 import { ArrayType, ColSpec, MapType, ObjectType, type ModelSignature, type Schema } from '../../mlflow/signature/index.js';
-import { pyRepr, pyTypeName } from '../../mlflow/signature/python.js';
+import { pyRepr, pyTypeName } from '../../mlflow/pycompat/repr.js';
 import { isRecord } from '../../mlflow/signature/types.js';
 import { enforceType, isScalar, pyClass } from '../../mlflow/signature/values.js';
 import { jsonTooDeep, MAX_JSON_DEPTH } from '../json-depth.js';

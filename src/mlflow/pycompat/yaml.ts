@@ -12,8 +12,8 @@
  * differ from the files MLflow writes.
  */
 import YAML from 'yaml';
-import { MlflowException } from './errors.js';
-import { PyFloat, pyFloatRepr, pyIsoformat } from './signature/python.js';
+import { MlflowException } from '../errors.js';
+import { PyFloat, pyFloatRepr, pyIsoformat } from './repr.js';
 
 export interface DumpYamlOptions {
   /** PyYAML's `sort_keys` (default true). `python_env.yaml` is written with `sort_keys=False`. */
