@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ValidationError } from '../errors.js';
 import { binding, type NativeConfig } from '../native.js';
+import { NativeOwner } from './native-owner.js';
 
 /** Refuses what is not a model folder with a message that says why (the library's own would be "std::bad_alloc"). */
 export function checkModelFolder(dir: unknown): asserts dir is string {
@@ -16,16 +17,14 @@ export function checkModelFolder(dir: unknown): asserts dir is string {
 }
 
 /** A model folder's genai_config.json, adjustable before `Model.load(config)`. */
-export class Config {
-  /** @internal */
-  readonly native: NativeConfig;
+export class Config extends NativeOwner<NativeConfig> {
   /** The folder the configuration was read from. */
   readonly path: string;
   /** @internal What overlay() merged, in order, so Model can tell the settings it reads itself. */
   readonly overlays: unknown[] = [];
 
   private constructor(native: NativeConfig, dir: string) {
-    this.native = native;
+    super(native);
     this.path = dir;
   }
 
@@ -53,13 +52,5 @@ export class Config {
     const text = typeof json === 'string' ? json : JSON.stringify(json);
     this.native.overlay(text);
     this.overlays.push(JSON.parse(text));
-  }
-
-  dispose(): void {
-    this.native.dispose();
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
   }
 }

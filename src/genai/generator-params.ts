@@ -1,5 +1,6 @@
 import { binding, type NativeGeneratorParams } from '../native.js';
 import type { Model } from './model.js';
+import { NativeOwner } from './native-owner.js';
 import {
   isBooleanSearchOption,
   parseSearchOptions,
@@ -11,12 +12,10 @@ import {
 export type GuidanceType = 'json_schema' | 'regex' | 'lark_grammar';
 
 /** Search options and guidance for one Generator (ORT-GenAI's `og.GeneratorParams`). */
-export class GeneratorParams {
-  /** @internal */
-  readonly native: NativeGeneratorParams;
+export class GeneratorParams extends NativeOwner<NativeGeneratorParams> {
 
   constructor(model: Model) {
-    this.native = binding().GeneratorParams.create(model.native);
+    super(binding().GeneratorParams.create(model.native));
   }
 
   /** Sets ORT-GenAI search options by their own names (max_length, num_beams, ...); validated first, undefined skipped. */
@@ -44,13 +43,5 @@ export class GeneratorParams {
   /** Constrained decoding: a JSON schema, a regular expression or a Lark grammar the output must match. */
   setGuidance(type: GuidanceType, data: string, enableFfTokens = false): void {
     this.native.setGuidance(type, data, enableFfTokens);
-  }
-
-  dispose(): void {
-    this.native.dispose();
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
   }
 }

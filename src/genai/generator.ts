@@ -3,6 +3,7 @@ import { binding, type NativeGenerator, type NativeTensor } from '../native.js';
 import type { Adapters } from './adapters.js';
 import type { GeneratorParams } from './generator-params.js';
 import type { Model } from './model.js';
+import { NativeOwner } from './native-owner.js';
 import { checkTokenIds } from './token-ids.js';
 
 /**
@@ -11,16 +12,14 @@ import { checkTokenIds } from './token-ids.js';
  * Generator are serialised: a synchronous call while an async one is still running throws a GenAIError instead of
  * blocking.
  */
-export class Generator {
-  /** @internal */
-  readonly native: NativeGenerator;
+export class Generator extends NativeOwner<NativeGenerator> {
   private readonly batchSize: number;
   // Rows of the logits: batch_size × num_beams.
   private readonly rows: number;
   private readonly vocabSize: number | undefined;
 
   private constructor(native: NativeGenerator, batchSize: number, rows: number, vocabSize: number | undefined) {
-    this.native = native;
+    super(native);
     this.batchSize = batchSize;
     this.rows = rows;
     this.vocabSize = vocabSize;
@@ -115,13 +114,5 @@ export class Generator {
 
   setActiveAdapter(adapters: Adapters, name: string): void {
     this.native.setActiveAdapter(adapters.native, name);
-  }
-
-  dispose(): void {
-    this.native.dispose();
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
   }
 }

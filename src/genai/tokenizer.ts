@@ -1,5 +1,6 @@
 import { ValidationError } from '../errors.js';
 import { binding, type NativeTokenizer, type NativeTokenizerStream } from '../native.js';
+import { NativeOwner } from './native-owner.js';
 
 /** Token ids of several texts as one row-major matrix, shorter rows padded with `padTokenId`. */
 export interface TokenMatrix {
@@ -37,37 +38,23 @@ export interface ChatTemplateOptions {
 }
 
 /** Incremental decoder: feed tokens one at a time, get text that never splits a multi-byte character. */
-export class TokenizerStream {
-  /** @internal */
-  readonly native: NativeTokenizerStream;
-
+export class TokenizerStream extends NativeOwner<NativeTokenizerStream> {
   /** @internal */
   constructor(native: NativeTokenizerStream) {
-    this.native = native;
+    super(native);
   }
 
   /** Text completed by this token ('' while a character or word is still incomplete). */
   decode(token: number): string {
     return this.native.decode(token);
   }
-
-  dispose(): void {
-    this.native.dispose();
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
-  }
 }
 
 /** The model's tokenizer (tokenizer.json + tokenizer_config.json). Get it from `model.tokenizer`. */
-export class Tokenizer {
-  /** @internal */
-  readonly native: NativeTokenizer;
-
+export class Tokenizer extends NativeOwner<NativeTokenizer> {
   /** @internal */
   constructor(native: NativeTokenizer) {
-    this.native = native;
+    super(native);
   }
 
   encode(text: string): Int32Array {
@@ -153,13 +140,5 @@ export class Tokenizer {
 
   createStream(): TokenizerStream {
     return new TokenizerStream(binding().TokenizerStream.create(this.native));
-  }
-
-  dispose(): void {
-    this.native.dispose();
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
   }
 }

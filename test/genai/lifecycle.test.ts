@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { Generator, GeneratorParams, Model } from '../../src/index.js';
+import { Config, DisposedError, Generator, GeneratorParams, Model } from '../../src/index.js';
 import { PROMPT_IDS, testModels } from './models.js';
 
 const MiB = 1024 * 1024;
@@ -20,6 +20,29 @@ async function settle(): Promise<number> {
   }
   return process.memoryUsage().rss;
 }
+
+describe.each(testModels())('dispose on $name', ({ dir }) => {
+  it('every native owner says whether it is disposed, frees with `using`, and refuses use afterwards', async () => {
+    const config = await Config.load(dir);
+    using model = await Model.load(dir, { threads: 1 });
+    const params = new GeneratorParams(model);
+    const generator = await Generator.create(model, params);
+    const stream = model.tokenizer.createStream();
+    const owners = [config, params, generator, stream];
+    expect(owners.map((o) => o.disposed)).toEqual([false, false, false, false]);
+    {
+      using scoped = model.tokenizer.createStream();
+      owners.push(scoped);
+    }
+    expect(owners[4].disposed).toBe(true);
+    for (const owner of owners) owner.dispose();
+    expect(owners.map((o) => o.disposed)).toEqual([true, true, true, true, true]);
+    expect(() => params.getSearchOption('max_length')).toThrow(DisposedError);
+    expect(() => stream.decode(PROMPT_IDS[0])).toThrow(DisposedError);
+    expect(() => generator.isDone()).toThrow(DisposedError);
+    expect(() => config.appendProvider('cpu')).toThrow(DisposedError);
+  });
+});
 
 describe.each(testModels())('native memory on $name', ({ dir }) => {
   it('1,000 create/generate/dispose cycles keep RSS within a bounded growth', async () => {
