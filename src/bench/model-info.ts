@@ -1,27 +1,17 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
+import { eosTokenIds, GENAI_CONFIG_FILE, readGenAIConfig } from '../genai/genai-config.js';
 
-// Only what the bench needs from genai_config.json; everything else passes through untouched.
-const genaiConfigSchema = z.object({
-  model: z.object({
-    type: z.string(),
-    vocab_size: z.number().int().positive(),
-    context_length: z.number().int().positive(),
-    bos_token_id: z.number().int().optional(),
-    pad_token_id: z.number().int().optional(),
-    eos_token_id: z.union([z.number().int(), z.array(z.number().int())]).optional(),
-    decoder: z.object({
-      filename: z.string(),
-      head_size: z.number().int().positive(),
-      hidden_size: z.number().int().positive().optional(),
-      num_attention_heads: z.number().int().positive().optional(),
-      num_key_value_heads: z.number().int().positive(),
-      num_hidden_layers: z.number().int().positive(),
-      inputs: z.record(z.string(), z.string()).optional(),
-      outputs: z.record(z.string(), z.string()).optional(),
-    }),
+// What the bench needs of genai_config.json beyond what every model has (genai-config.ts reads the file).
+const benchModelSchema = z.object({
+  vocab_size: z.number(),
+  context_length: z.number(),
+  decoder: z.object({
+    filename: z.string(),
+    head_size: z.number(),
+    num_key_value_heads: z.number(),
+    num_hidden_layers: z.number(),
   }),
 });
 
@@ -47,40 +37,35 @@ export interface ModelInfo {
 }
 
 export async function readModelInfo(dir: string): Promise<ModelInfo> {
-  const file = path.join(dir, 'genai_config.json');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    throw new ValidationError(`${dir} is not an ORT-GenAI model folder: cannot read ${file}`, [], { cause: err });
-  }
-  const parsed = genaiConfigSchema.safeParse(raw);
-  if (!parsed.success) {
+  const config = await readGenAIConfig(dir);
+  const m = config.model;
+  const needed = benchModelSchema.safeParse(m);
+  if (!needed.success) {
     throw new ValidationError(
-      `${file} does not describe a decoder-only model the bench can run`,
-      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+      `${path.join(dir, GENAI_CONFIG_FILE)} does not describe a decoder-only model the bench can run`,
+      needed.error.issues.map((i) => `model.${i.path.join('.')}: ${i.message}`),
     );
   }
-  const m = parsed.data.model;
-  const eos = m.eos_token_id === undefined ? [] : [m.eos_token_id].flat();
+  const decoder = { ...m.decoder, ...needed.data.decoder };
+  const eos = eosTokenIds(config);
   const special = [...eos, m.bos_token_id, m.pad_token_id].filter((id): id is number => id !== undefined);
   return {
     dir: path.resolve(dir),
     type: m.type,
-    vocabSize: m.vocab_size,
-    contextLength: m.context_length,
+    vocabSize: needed.data.vocab_size,
+    contextLength: needed.data.context_length,
     bosTokenId: m.bos_token_id,
     eosTokenIds: eos,
     padTokenId: m.pad_token_id,
     specialIds: new Set(special),
-    onnxFile: path.resolve(dir, m.decoder.filename),
-    headSize: m.decoder.head_size,
-    hiddenSize: m.decoder.hidden_size,
-    numAttentionHeads: m.decoder.num_attention_heads,
-    numKeyValueHeads: m.decoder.num_key_value_heads,
-    numHiddenLayers: m.decoder.num_hidden_layers,
-    inputNames: m.decoder.inputs ?? {},
-    outputNames: m.decoder.outputs ?? {},
+    onnxFile: path.resolve(dir, decoder.filename),
+    headSize: decoder.head_size,
+    hiddenSize: decoder.hidden_size,
+    numAttentionHeads: decoder.num_attention_heads,
+    numKeyValueHeads: decoder.num_key_value_heads,
+    numHiddenLayers: decoder.num_hidden_layers,
+    inputNames: decoder.inputs ?? {},
+    outputNames: decoder.outputs ?? {},
   };
 }
 
