@@ -29,6 +29,9 @@ export interface GroupPlan {
   warmup: number;
 }
 
+/** Where the bench reports progress: each line, and with a round's line how far its phase has come. */
+export type BenchLog = (line: string, round?: { phase: string; done: number; total: number }) => void;
+
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 const rotate = <T>(items: T[], by: number) => items.map((_, i) => items[(i + by) % items.length]);
 
@@ -37,7 +40,7 @@ const rotate = <T>(items: T[], by: number) => items.map((_, i) => items[(i + by)
  * runner once, starting from a different runner each round. Load drifting on a shared machine then hits all
  * runners alike, which is what makes same-run ratios meaningful.
  */
-export async function measureGroup(plan: GroupPlan, log: (line: string) => void): Promise<Cell[]> {
+export async function measureGroup(plan: GroupPlan, log: BenchLog): Promise<Cell[]> {
   const cells: Cell[] = [];
   const processes = new Map<RunnerName, RunnerProcess>();
   const cell = (runner: RunnerName, mode: ConcurrencyMode): Cell => {
@@ -95,7 +98,8 @@ export async function measureGroup(plan: GroupPlan, log: (line: string) => void)
       for (let r = 0; r < plan.repeat; r++) {
         const t0 = performance.now();
         for (const job of rotate(jobs, r)) await runOnce(job, true);
-        log(`${where} ${jobs[0].mode === 'sequential' ? 'single-stream' : 'concurrency'} round ${r + 1}/${plan.repeat} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+        const phase = `${where} ${jobs[0].mode === 'sequential' ? 'single-stream' : 'concurrency'}`;
+        log(`${phase} round ${r + 1}/${plan.repeat} (${((performance.now() - t0) / 1000).toFixed(1)} s)`, { phase, done: r + 1, total: plan.repeat });
       }
       for (const job of jobs) {
         const p = processes.get(job.runner)!;

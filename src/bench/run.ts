@@ -9,7 +9,7 @@ import { presetModel } from './model-source.js';
 import type { BenchOptions } from './options.js';
 import type { ConcurrencyMode, RunnerName } from './protocol.js';
 import { checkTargets, compare, machine, type OverheadProbe, type Summary, type Target } from './report.js';
-import { measureGroup, type Cell } from './rounds.js';
+import { measureGroup, type BenchLog, type Cell } from './rounds.js';
 import { layOutForTransformersjs } from './transformersjs-layout.js';
 
 /** Which ways of running N generations at once each runner offers. */
@@ -63,7 +63,7 @@ export interface BenchReport {
   targets: Target[];
 }
 
-async function measureModel(info: ModelInfo, options: BenchOptions, scratch: string, log: (l: string) => void): Promise<Cell[]> {
+async function measureModel(info: ModelInfo, options: BenchOptions, scratch: string, log: BenchLog): Promise<Cell[]> {
   const transformersjsDir = options.runners.includes('transformersjs') ? await layOutForTransformersjs(info, scratch) : undefined;
   const cells: Cell[] = [];
   for (const threads of options.threads) {
@@ -106,7 +106,7 @@ async function probeOverhead(options: BenchOptions, log: (l: string) => void): P
   return probe;
 }
 
-export async function runBench(options: BenchOptions, log: (line: string) => void): Promise<BenchReport> {
+export async function runBench(options: BenchOptions, log: BenchLog): Promise<BenchReport> {
   const modelDir = options.model ?? (await presetModel(options.preset!, options.cacheDir, log));
   const info = await readModelInfo(modelDir);
   if (options.promptTokens + options.genTokens > info.contextLength) {

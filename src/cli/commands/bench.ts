@@ -9,6 +9,8 @@ import { RunnerError } from '../../bench/runner-process.js';
 import { renderTable, renderTargets } from '../../bench/table.js';
 import { numberFlag, parseCommandArgs } from '../args.js';
 import { describeIssues } from '../../zod-issues.js';
+import { ProgressBar } from '../progress.js';
+import type { BenchLog } from '../../bench/rounds.js';
 
 const HELP = `usage: ortgenai bench (-m <model folder> | --preset small|phi3-mini) [options]
 
@@ -33,6 +35,26 @@ Exits with status 1 when a requested runner cannot run (the message says what it
       --mlflow             log the bench as an MLflow run (params, figures, the JSON report as an
                            artifact) to MLFLOW_TRACKING_URI (a tracking server or a local folder)
       --experiment <name>  the run's experiment with --mlflow (default ortgenai-bench; created if missing)`;
+
+/** The bench's lines on standard error; on a terminal, the rounds of a phase are one bar instead of a line each. */
+function benchLog(): BenchLog {
+  if (!process.stderr.isTTY) return (line) => console.error(line);
+  let bar: ProgressBar | undefined;
+  return (line, round) => {
+    if (!round) {
+      bar?.stop();
+      bar = undefined;
+      console.error(line);
+      return;
+    }
+    bar ??= new ProgressBar(`${round.phase} rounds`, round.total);
+    bar.update(round.done);
+    if (round.done === round.total) {
+      bar.stop();
+      bar = undefined;
+    }
+  };
+}
 
 const list = (s: string | undefined) => s?.split(',').map((x) => x.trim()).filter(Boolean);
 
@@ -81,7 +103,7 @@ export async function run(argv: string[]): Promise<void> {
   if (parsed.data.json) await mkdir(path.dirname(path.resolve(parsed.data.json)), { recursive: true });
   // The tracking URI is checked before the run too: a store we cannot use must not cost the measurements.
   const tracking = values.mlflow ? new MlflowClient() : undefined;
-  const report = await runBench(parsed.data, (line) => console.error(line));
+  const report = await runBench(parsed.data, benchLog());
   console.log(`\nmodel: ${report.model.path} (${report.model.type})`);
   console.log(`machine: ${report.machine.cpu}, ${report.machine.cores} cores, load ${report.machine.load_average_at_start.join(' ')}`);
   console.log(

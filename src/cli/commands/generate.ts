@@ -3,6 +3,7 @@ import { Adapters } from '../../genai/adapters.js';
 import { Model } from '../../genai/model.js';
 import type { GenerateOptions } from '../../genai/generate.js';
 import { numberFlag, parseCommandArgs } from '../args.js';
+import { withActivity } from '../progress.js';
 
 const HELP = `usage: ortgenai generate -m <model folder> -p <prompt> [options]
 
@@ -61,7 +62,7 @@ export async function run(argv: string[]): Promise<void> {
   };
   const threads = numberFlag('threads', values.threads, 'integer');
   const prompt = values.prompt === '-' ? await readStdin() : values.prompt;
-  using model = await Model.load(values.model, { threads });
+  using model = await withActivity(`loading ${values.model}`, () => Model.load(values.model!, { threads }));
   using adapters = values.adapter === undefined ? undefined : new Adapters(model);
   if (adapters) {
     await adapters.loadAdapter(values.adapter!, 'cli');

@@ -1,5 +1,6 @@
 import { ValidationError } from '../../errors.js';
 import { parseCommandArgs } from '../args.js';
+import { ProgressBar } from '../progress.js';
 import { type BuildEvent, DEFAULT_SEED, PRESETS, PRESET_NAMES, TOKENIZER_KINDS, buildModel, formatBytes } from '../../modelbuilder/index.js';
 
 const HELP = `usage: ortgenai make-model --preset <name> --out <dir> [--seed N] [--tokenizer <kind>] [--lora] [--force]
@@ -31,7 +32,7 @@ export async function run(argv: string[]): Promise<void> {
     throw new ValidationError(`--seed must be a non-negative integer, got '${values.seed}'`);
   }
 
-  const progress = new ProgressBar();
+  const progress = new BuildProgress();
   // Ctrl-C or a kill aborts the build instead of ending the process mid-write, so buildModel removes what it wrote.
   const interrupt = new AbortController();
   const abort = () => interrupt.abort();
@@ -50,17 +51,14 @@ export async function run(argv: string[]): Promise<void> {
   console.log(`wrote ${built.preset} to ${built.dir}`);
 }
 
-/** Plan line up front, then a bar on a terminal (or a line per 10% in CI logs). */
-class ProgressBar {
-  private readonly tty = process.stderr.isTTY === true;
+/** The plan up front, then the weights being written: a bar on a terminal (a line per tenth in logs). */
+class BuildProgress {
   private started = 0;
-  private lastDecile = -1;
-  private total = 0;
+  private bar?: ProgressBar;
 
   update(e: BuildEvent): void {
     if (e.type === 'plan') {
       this.started = performance.now();
-      this.total = e.weightBytes;
       const n = e.parameterCount;
       const params = n >= 1e9 ? `${(n / 1e9).toFixed(2)}B` : n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : String(n);
       const layers = `${e.spec.numHiddenLayers} layer${e.spec.numHiddenLayers === 1 ? '' : 's'}`;
@@ -70,22 +68,12 @@ class ProgressBar {
       );
       return;
     }
-    const fraction = e.totalBytes ? e.bytesWritten / e.totalBytes : 1;
-    if (this.tty) {
-      const width = 30;
-      const filled = Math.round(fraction * width);
-      process.stderr.write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${formatBytes(e.bytesWritten)}`);
-    } else {
-      const decile = Math.floor(fraction * 10);
-      if (decile > this.lastDecile) {
-        this.lastDecile = decile;
-        process.stderr.write(`${decile * 10}% (${formatBytes(e.bytesWritten)} of ${formatBytes(e.totalBytes)})\n`);
-      }
-    }
+    this.bar ??= new ProgressBar('writing weights', e.totalBytes, { format: formatBytes });
+    this.bar.update(e.bytesWritten);
   }
 
   finish(): void {
-    if (this.tty && this.total) process.stderr.write('\n');
+    this.bar?.stop();
     process.stderr.write(`done in ${formatSeconds((performance.now() - this.started) / 1000)}\n`);
   }
 }

@@ -6,6 +6,7 @@ import { predictionsToJson } from '../../server/scoring/jsonable.js';
 import { invalidInput } from '../../server/scoring/frame.js';
 import { parseScoringInput } from '../../server/scoring/payload.js';
 import { parseCommandArgs } from '../args.js';
+import { withActivity } from '../progress.js';
 
 const HELP = `usage: ortgenai predict -m <model uri> -i <file|-> [-t json|csv] [-o <file>]
 
@@ -52,7 +53,7 @@ export async function run(argv: string[]): Promise<void> {
   const type = values['content-type'] ?? 'json';
   if (type !== 'json' && type !== 'csv') throw new ValidationError(`--content-type must be json or csv, got '${type}'`);
   const text = await readInput(values.input);
-  const model = await loadModel(values.model);
+  const model = await withActivity(`loading ${values.model}`, () => loadModel(values.model!));
   try {
     const request = parseScoringInput(text, MIME[type], model.metadata.signature);
     let predictions: unknown;
