@@ -1,8 +1,8 @@
 import { ValidationError } from '../../errors.js';
 import { ortgenai } from '../../mlflow/index.js';
 import { numberFlag, parseCommandArgs } from '../args.js';
+import { taskFlag } from '../task-flag.js';
 
-const TASKS = ['llm/v1/chat', 'llm/v1/completions', 'none'] as const;
 
 const HELP = `usage: ortgenai save <ORT-GenAI model folder> --out <dir> [--task llm/v1/chat|llm/v1/completions|none]
 
@@ -26,14 +26,13 @@ export async function run(argv: string[]): Promise<void> {
   }, HELP);
   if (!values) return;
   if (!source || !values.out) throw new ValidationError(`the model folder and --out are required\n\n${HELP}`);
-  const task = values.task ?? 'llm/v1/chat';
-  if (!(TASKS as readonly string[]).includes(task)) throw new ValidationError(`--task must be one of ${TASKS.join(', ')}, got '${task}'`);
+  const task = taskFlag(values.task);
   const maxTokens = numberFlag('max-tokens', values['max-tokens'], 'integer');
   const info = await ortgenai.saveModel(values.out, {
     model: source,
-    task: task === 'none' ? undefined : (task as 'llm/v1/chat' | 'llm/v1/completions'),
+    task,
     // Ranges are checked by the flavor's config schema, with the API's messages.
     modelConfig: maxTokens === undefined ? undefined : { max_tokens: maxTokens },
   });
-  console.log(`saved ${source} as an MLflow model in ${info.path}${task === 'none' ? '' : ` (task ${task})`}`);
+  console.log(`saved ${source} as an MLflow model in ${info.path}${task ? ` (task ${task})` : ''}`);
 }

@@ -1,16 +1,22 @@
 import { ValidationError } from '../../errors.js';
 import { serve } from '../../server/serve.js';
 import { numberFlag, parseCommandArgs } from '../args.js';
+import { withActivity } from '../progress.js';
+import { taskFlag } from '../task-flag.js';
 import type { ResponseEvent } from '../../server/server.js';
 
 const HELP = `usage: ortgenai serve -m <model uri> [options]
 
-Serves one MLflow model over HTTP, like 'mlflow models serve':
+Serves one MLflow model over HTTP, like 'mlflow models serve' (a plain ORT-GenAI model folder is served as
+the MLflow model 'ortgenai save' would make of it, without writing anything):
   GET /ping, /health, /version; POST /invocations (MLflow scoring protocol)
   POST /v1/chat/completions, /v1/completions; GET /v1/models   (models with task llm/v1/chat or llm/v1/completions)
 
 Options:
-  -m, --model <uri>          model folder, file:, runs:/ or models:/ URI (required; --model-uri is the same)
+  -m, --model <uri>          MLflow model folder, file:, runs:/ or models:/ URI, or an ORT-GenAI model folder
+                             (required; --model-uri is the same)
+      --task <task>          for an ORT-GenAI model folder: llm/v1/chat (default), llm/v1/completions, or none
+                             (a 'prompt' column in, generated text out); an MLflow model's MLmodel says
       --host <host>          interface to listen on (default 127.0.0.1)
   -p, --port <port>          port (default $MLFLOW_PORT or 5000; 0 picks a free one)
   -t, --timeout <seconds>    per-request limit (default $MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT or 60);
@@ -32,6 +38,7 @@ export async function run(argv: string[]): Promise<void> {
     {
       model: { type: 'string', short: 'm' },
       'model-uri': { type: 'string' },
+      task: { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string', short: 'p' },
       timeout: { type: 'string', short: 't' },
@@ -51,7 +58,8 @@ export async function run(argv: string[]): Promise<void> {
   const port = numberFlag('port', values.port ?? process.env.MLFLOW_PORT, 'integer') ?? 5000;
   if (port < 0 || port > 65535) throw new ValidationError(`--port must be between 0 and 65535, got ${port}`);
 
-  const server = await serve(uri, {
+  const task = taskFlag(values.task) ?? null;
+  const server = await withActivity(`loading ${uri}`, () => serve(uri, {
     host: values.host ?? '127.0.0.1',
     port,
     timeout: numberFlag('timeout', values.timeout ?? process.env.MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT),
@@ -60,7 +68,8 @@ export async function run(argv: string[]): Promise<void> {
     maxQueue: numberFlag('max-queue', values['max-queue'], 'integer'),
     modelName: values['model-name'],
     shutdownTimeout: numberFlag('shutdown-timeout', values['shutdown-timeout']),
-  });
+    task,
+  }));
   if (!values.quiet) {
     server.on('response', (e: ResponseEvent) => {
       const note = e.outcome === 'ok' || e.outcome === 'error' ? '' : ` (${e.outcome})`;

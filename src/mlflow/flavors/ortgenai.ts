@@ -8,10 +8,11 @@ import { generationConfigSchema, type GenerationConfig } from '../chat/schemas.j
 import { chatSignature, completionsSignature } from '../chat/signature.js';
 import { MlflowException } from '../errors.js';
 import { MLModel } from '../mlmodel.js';
-import { NODE_FLAVOR, nodeRuntimeInfo, PYFUNC_FLAVOR } from '../pyfunc/flavor.js';
+import { NODE_FLAVOR, nodeRuntimeInfo, PYFUNC_FLAVOR, readFlavorConf } from '../pyfunc/flavor.js';
 import type { PyfuncLoader } from '../pyfunc/load-model.js';
 import { logModelWith, type LogOptions } from '../pyfunc/log-model.js';
 import { checkSaveOptions, copyCodePaths, finishModel, saveInto, type CommonSaveOptions, type LogTarget, type ModelInfo } from '../pyfunc/model-dir.js';
+import { PyFuncModel } from '../pyfunc/pyfunc-model.js';
 import { shipPythonLoader, type PythonLoaderModule } from '../pyfunc/python-loader.js';
 import { ColSpec, DataType, ModelSignature, Schema } from '../signature/index.js';
 import { localPathFromUri } from '../uri.js';
@@ -61,6 +62,14 @@ function defaultSignature(task: OrtGenAITask | undefined, given: ModelSignature 
   return given ?? new ModelSignature({ inputs: new Schema([new ColSpec(DataType.string, 'prompt')]), outputs: new Schema([new ColSpec(DataType.string)]) });
 }
 
+/** The `ortgenai` and `nodejs_function` entries for the model folder `source`, stored at `data` in the MLmodel's folder. */
+function nodeFlavors(source: string, data: string, task: OrtGenAITask | undefined, config: GenerationConfig | undefined) {
+  return {
+    [FLAVOR_NAME]: { model_data: data, source_model_name: path.basename(source), ...(task ? { task } : {}) },
+    [NODE_FLAVOR]: { loader_module: LOADER_MODULE, data, ...(config ? { config } : {}), streamable: true, ...nodeRuntimeInfo() },
+  };
+}
+
 async function saveModelTo(dir: string, options: OrtGenAISaveOptions, log?: LogTarget): Promise<ModelInfo> {
   checkSaveOptions(options);
   const task = options.task === undefined ? undefined : parseRequest(taskSchema, options.task, 'task');
@@ -74,11 +83,7 @@ async function saveModelTo(dir: string, options: OrtGenAISaveOptions, log?: LogT
   await copyCodePaths(dir, options.codePaths);
   const withConfig = config ? { config } : {};
   const python = await shipPythonLoader(dir, PYTHON_LOADER_MODULE, { data: MODEL_DATA_DIR, ...withConfig, streamable: false });
-  const flavors = {
-    [FLAVOR_NAME]: { model_data: MODEL_DATA_DIR, source_model_name: path.basename(source), ...(task ? { task } : {}) },
-    [NODE_FLAVOR]: { loader_module: LOADER_MODULE, data: MODEL_DATA_DIR, ...withConfig, streamable: true, ...nodeRuntimeInfo() },
-    [PYFUNC_FLAVOR]: python,
-  };
+  const flavors = { ...nodeFlavors(source, MODEL_DATA_DIR, task, config), [PYFUNC_FLAVOR]: python };
   return finishModel(dir, {
     ...options,
     requirements: options.requirements ?? [...DEFAULT_REQUIREMENTS],
@@ -109,6 +114,21 @@ async function modelDataDir(dir: string, mlmodel: MLModel): Promise<string> {
 export async function loadModel(uri: string, options: ModelLoadOptions = {}): Promise<Model> {
   const dir = await localPathFromUri(uri);
   return Model.load(await modelDataDir(dir, await MLModel.load(dir)), options);
+}
+
+/**
+ * A plain ORT-GenAI model folder loaded as the pyfunc model `saveModel` would make of it, with the MLmodel in
+ * memory only: nothing is copied or written (what `ortgenai serve -m <folder>` serves). Python MLflow cannot
+ * load this one, so it has no python_function flavor.
+ */
+export async function loadFolderAsPyfunc(folder: string, options: Pick<OrtGenAISaveOptions, 'task' | 'modelConfig'> = {}): Promise<PyFuncModel> {
+  const task = options.task === undefined ? undefined : parseRequest(taskSchema, options.task, 'task');
+  const config = options.modelConfig === undefined ? undefined : validConfig(options.modelConfig, 'modelConfig');
+  const dir = path.resolve(folder);
+  const flavors = nodeFlavors(dir, '.', task, config);
+  const mlmodel = MLModel.create({ flavors, signature: defaultSignature(task, undefined), metadata: task ? { task } : undefined });
+  const conf = readFlavorConf(mlmodel, NODE_FLAVOR, dir)!;
+  return new PyFuncModel(mlmodel, await loadPyfunc(dir, conf, mlmodel, config ?? null), dir, config ?? {}, LOADER_MODULE);
 }
 
 /** The `nodejs_function` loader of this flavor (used by `pyfunc.loadModel`). */
