@@ -71,6 +71,7 @@ registerCommand('make-model', 'write an ORT-GenAI model folder (ONNX + genai_con
 registerCommand('generate', 'generate text from a prompt with an ORT-GenAI model folder, streamed to stdout', () => import('./commands/generate.js'));
 registerCommand('demo', 'the whole path on a generated model: build it, save it as an MLflow llm/v1/chat model, load it, chat', () => import('./commands/demo.js'));
 registerCommand('bench', 'measure tokens/s, TTFT and memory against a C++ loop, the Python binding and JS peers', () => import('./commands/bench.js'));
+registerCommand('inspect', 'tell what a model folder or MLflow model holds: architecture, files, flavors, signature, requirements', () => import('./commands/inspect.js'));
 registerCommand('predict', "predict a scoring request's answer with an MLflow model, like mlflow models predict", () => import('./commands/predict.js'));
 registerCommand('save', 'package an ORT-GenAI model folder as an MLflow model (llm/v1/chat, llm/v1/completions or plain text)', () => import('./commands/save.js'));
 registerCommand('serve', "serve an MLflow model: MLflow's scoring protocol plus an OpenAI-compatible API for chat models", () => import('./commands/serve.js'));
