@@ -2,6 +2,13 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ValidationError } from '../errors.js';
 import { suggest } from '../genai/search-options.js';
 
+/**
+ * A command line that cannot be run as written: an unknown flag, a required argument missing, a value that is not
+ * a number or not one of the choices. `ortgenai` exits 2 for it; a value the API refuses (a range) is a
+ * ValidationError of the API, and like every failure of a command that ran, exits 1.
+ */
+export class UsageError extends ValidationError {}
+
 type Options = NonNullable<ParseArgsConfig['options']>;
 type Values<O extends Options> = ReturnType<typeof parseArgs<{ options: O; strict: true; allowPositionals: false }>>['values'];
 
@@ -17,7 +24,7 @@ export function parseCommandArgs<O extends Options>(argv: string[], options: O, 
   try {
     return parseArgs({ args: withNegativeValues(argv, options), options, strict: true, allowPositionals: false }).values as Values<O>;
   } catch (err) {
-    throw new ValidationError(`${(err as Error).message}${unknownOptionHint(err, options)}\n\n${help}`, [], { cause: err });
+    throw new UsageError(`${(err as Error).message}${unknownOptionHint(err, options)}\n\n${help}`, [], { cause: err });
   }
 }
 
@@ -66,7 +73,7 @@ export function numberFlag(name: string, text: string | undefined, kind: 'intege
   if (text === undefined) return undefined;
   const value = Number(text);
   if (text.trim() === '' || !Number.isFinite(value) || (kind === 'integer' && !Number.isInteger(value))) {
-    throw new ValidationError(`--${name} must be ${kind === 'integer' ? 'an integer' : 'a number'}, got '${text}'`);
+    throw new UsageError(`--${name} must be ${kind === 'integer' ? 'an integer' : 'a number'}, got '${text}'`);
   }
   return value;
 }

@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import { OrtGenAIError } from '../errors.js';
 import { suggest } from '../genai/search-options.js';
+import { UsageError } from './args.js';
 
 interface Command {
   run(argv: string[]): Promise<void>;
@@ -29,7 +30,9 @@ function usage(): string {
   const list = names.map((n) => `  ${n.padEnd(width)}  ${commands[n].summary}`).join('\n');
   return `usage: ortgenai <command> [options]\n\ncommands:\n${list}\n\n` +
     "Run 'ortgenai help <command>' (or 'ortgenai <command> --help') for a command's options; 'ortgenai --version' for the version.\n" +
-    'Exit codes: 0 done, 1 the command failed (the message says why), 2 unknown command.';
+    'Exit codes: 0 done; 1 the command failed (the message says why); 2 the command line is wrong (unknown command\n' +
+    'or flag, a required argument missing, a value not a number or not one of the choices); 130 serve stopped by a\n' +
+    'second signal. Progress goes to standard error: drawn on a terminal, plain lines otherwise; NO_COLOR turns colour off.';
 }
 
 /** A failure of the machine rather than of our code (ENOENT, EACCES, EADDRINUSE, ...): its message says it all. */
@@ -46,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
   if (name === 'help' && rest.length > 0) [name, rest] = [rest[0], ['--help']];
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(usage());
-    return name ? 0 : 1;
+    return name ? 0 : 2;
   }
   const entry = commands[name];
   if (!entry) {
@@ -61,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
   } catch (err) {
     if (err instanceof OrtGenAIError || isSystemError(err)) {
       console.error(`ortgenai ${name}: ${err.message}`);
-      return 1;
+      return err instanceof UsageError ? 2 : 1;
     }
     throw err; // a bug: keep the stack
   }

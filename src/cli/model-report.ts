@@ -5,7 +5,7 @@ import { configuredProviders, eosTokenIds, GENAI_CONFIG_FILE, readGenAIConfig } 
 import { MLModel, MLMODEL_FILE_NAME } from '../mlflow/mlmodel.js';
 import { PYTHON_ENV_FILE, REQUIREMENTS_FILE, CONDA_FILE } from '../mlflow/env-files.js';
 import { localPathFromUri } from '../mlflow/uri.js';
-import { loadYaml } from '../mlflow/yaml.js';
+import { loadYaml } from '../mlflow/pycompat/yaml.js';
 
 // What `ortgenai inspect` reports, as plain JSON (its --json output). Keys are snake_case, as in the files
 // they come from (genai_config.json, MLmodel), so a reader can look each one up there.

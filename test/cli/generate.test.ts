@@ -104,9 +104,9 @@ describe('ortgenai generate --adapter', () => {
 describe('ortgenai generate errors', () => {
   const dir = fixtureModel('tiny-random');
 
-  it('rejects an unknown flag with the usage text and exit code 1', async () => {
+  it('rejects an unknown flag with the usage text and exit code 2', async () => {
     const { code, stdout, stderr } = await cli(['-m', dir, '-p', 'hi', '--max-token', '3']);
-    expect(code).toBe(1);
+    expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toContain("ortgenai generate: Unknown option '--max-token'");
     expect(stderr).toContain('usage: ortgenai generate -m <model folder> -p <prompt>');
@@ -114,12 +114,13 @@ describe('ortgenai generate errors', () => {
 
   it('rejects a non-numeric or out-of-range --max-tokens and a missing --model', async () => {
     const bad = await cli(['-m', dir, '-p', 'hi', '--max-tokens', 'lots']);
-    expect(bad).toEqual({ code: 1, stdout: '', stderr: "ortgenai generate: --max-tokens must be an integer, got 'lots'\n" });
+    // A malformed value is a usage error (2); a value the API refuses is a failure of the command (1).
+    expect(bad).toEqual({ code: 2, stdout: '', stderr: "ortgenai generate: --max-tokens must be an integer, got 'lots'\n" });
     const range = await cli(['-m', dir, '-p', 'hi', '--max-tokens', '0']);
     expect(range.code).toBe(1);
     expect(range.stderr).toMatch(/^ortgenai generate: invalid generate option: maxTokens: /);
     const missing = await cli(['-p', 'hi']);
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('--model and --prompt are required');
   });
 

@@ -7,7 +7,7 @@ import { runBench } from '../../bench/run.js';
 import { benchOptionsSchema } from '../../bench/options.js';
 import { RunnerError } from '../../bench/runner-process.js';
 import { renderTable, renderTargets } from '../../bench/table.js';
-import { numberFlag, parseCommandArgs } from '../args.js';
+import { numberFlag, parseCommandArgs, UsageError } from '../args.js';
 import { describeIssues } from '../../zod-issues.js';
 import { ProgressBar } from '../progress.js';
 import type { BenchLog } from '../../bench/rounds.js';
@@ -80,7 +80,7 @@ export async function run(argv: string[]): Promise<void> {
     HELP,
   );
   if (!values) return;
-  if (values.experiment !== undefined && !values.mlflow) throw new ValidationError('--experiment is only used with --mlflow', ['experiment: needs --mlflow']);
+  if (values.experiment !== undefined && !values.mlflow) throw new UsageError('--experiment is only used with --mlflow', ['experiment: needs --mlflow']);
   const parsed = benchOptionsSchema.safeParse({
     model: values.model,
     preset: values.preset,

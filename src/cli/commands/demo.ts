@@ -1,8 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ValidationError } from '../../errors.js';
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, UsageError } from '../args.js';
 import { ortgenai, pyfunc, type ChatCompletion, type ChatCompletionChunk } from '../../mlflow/index.js';
 import { PRESET_NAMES, buildModel, type PresetName } from '../../modelbuilder/index.js';
 
@@ -31,10 +30,10 @@ export async function run(argv: string[]): Promise<void> {
   );
   if (!values) return;
   if (!(PRESET_NAMES as readonly string[]).includes(values.preset)) {
-    throw new ValidationError(`unknown preset '${values.preset}'; choose one of ${PRESET_NAMES.join(', ')}`);
+    throw new UsageError(`unknown preset '${values.preset}'; choose one of ${PRESET_NAMES.join(', ')}`);
   }
   const maxTokens = Number(values['max-tokens']);
-  if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new ValidationError(`--max-tokens must be a positive integer, got '${values['max-tokens']}'`);
+  if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new UsageError(`--max-tokens must be a positive integer, got '${values['max-tokens']}'`);
 
   const root = values.keep ? path.resolve(values.keep) : await mkdtemp(path.join(os.tmpdir(), 'ortgenai-demo-'));
   try {

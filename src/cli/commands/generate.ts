@@ -1,8 +1,7 @@
-import { ValidationError } from '../../errors.js';
 import { Adapters } from '../../genai/adapters.js';
 import { Model } from '../../genai/model.js';
 import type { GenerateOptions } from '../../genai/generate.js';
-import { numberFlag, parseCommandArgs } from '../args.js';
+import { numberFlag, parseCommandArgs, UsageError } from '../args.js';
 import { withActivity } from '../progress.js';
 
 const HELP = `usage: ortgenai generate -m <model folder> -p <prompt> [options]
@@ -50,7 +49,7 @@ export async function run(argv: string[]): Promise<void> {
     HELP,
   );
   if (!values) return;
-  if (!values.model || values.prompt === undefined) throw new ValidationError(`--model and --prompt are required\n\n${HELP}`);
+  if (!values.model || values.prompt === undefined) throw new UsageError(`--model and --prompt are required\n\n${HELP}`);
   const options: GenerateOptions = {
     maxTokens: numberFlag('max-tokens', values['max-tokens'], 'integer'),
     temperature: numberFlag('temperature', values.temperature),

@@ -1,6 +1,5 @@
-import { ValidationError } from '../../errors.js';
 import { formatBytes } from '../../modelbuilder/index.js';
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, UsageError } from '../args.js';
 import { colorsFor } from '../colors.js';
 import { inspectModel, type MlflowReport, type ModelReport, type OrtGenAIReport } from '../model-report.js';
 
@@ -26,7 +25,7 @@ export async function run(argv: string[]): Promise<void> {
     'all-files': { type: 'boolean', default: false },
   }, HELP);
   if (!values) return;
-  if (!target) throw new ValidationError(`the model folder or URI is required\n\n${HELP}`);
+  if (!target) throw new UsageError(`the model folder or URI is required\n\n${HELP}`);
   const report = await inspectModel(target);
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else process.stdout.write(render(report, values['all-files']));

@@ -1,5 +1,4 @@
-import { ValidationError } from '../../errors.js';
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, UsageError } from '../args.js';
 import { ProgressBar } from '../progress.js';
 import { type BuildEvent, DEFAULT_SEED, PRESETS, PRESET_NAMES, TOKENIZER_KINDS, buildModel, formatBytes } from '../../modelbuilder/index.js';
 
@@ -27,9 +26,9 @@ export async function run(argv: string[]): Promise<void> {
     force: { type: 'boolean', default: false },
   }, HELP);
   if (!values) return;
-  if (!values.preset || !values.out) throw new ValidationError(`--preset and --out are required\n\n${HELP}`);
+  if (!values.preset || !values.out) throw new UsageError(`--preset and --out are required\n\n${HELP}`);
   if (values.seed !== undefined && !/^\d+$/.test(values.seed)) {
-    throw new ValidationError(`--seed must be a non-negative integer, got '${values.seed}'`);
+    throw new UsageError(`--seed must be a non-negative integer, got '${values.seed}'`);
   }
 
   const progress = new BuildProgress();

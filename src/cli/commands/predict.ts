@@ -1,11 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { ValidationError } from '../../errors.js';
 import { MlflowException } from '../../mlflow/errors.js';
 import { loadModel } from '../../mlflow/pyfunc/index.js';
 import { predictionsToJson } from '../../server/scoring/jsonable.js';
 import { invalidInput } from '../../server/scoring/frame.js';
 import { parseScoringInput } from '../../server/scoring/payload.js';
-import { parseCommandArgs } from '../args.js';
+import { parseCommandArgs, UsageError } from '../args.js';
 import { withActivity } from '../progress.js';
 
 const HELP = `usage: ortgenai predict -m <model uri> -i <file|-> [-t json|csv] [-o <file>]
@@ -49,9 +48,9 @@ export async function run(argv: string[]): Promise<void> {
     output: { type: 'string', short: 'o' },
   }, HELP);
   if (!values) return;
-  if (!values.model || !values.input) throw new ValidationError(`-m/--model and -i/--input are required\n\n${HELP}`);
+  if (!values.model || !values.input) throw new UsageError(`-m/--model and -i/--input are required\n\n${HELP}`);
   const type = values['content-type'] ?? 'json';
-  if (type !== 'json' && type !== 'csv') throw new ValidationError(`--content-type must be json or csv, got '${type}'`);
+  if (type !== 'json' && type !== 'csv') throw new UsageError(`--content-type must be json or csv, got '${type}'`);
   const text = await readInput(values.input);
   const model = await withActivity(`loading ${values.model}`, () => loadModel(values.model!));
   try {

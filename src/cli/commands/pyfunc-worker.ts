@@ -1,6 +1,6 @@
 import { ValidationError } from '../../errors.js';
 import { replyStream, runPyfuncWorker } from '../../server/pyfunc-worker.js';
-import { numberFlag, parseCommandArgs } from '../args.js';
+import { numberFlag, parseCommandArgs, UsageError } from '../args.js';
 
 const HELP = `usage: ortgenai pyfunc-worker -m <model uri> --reply-fd <fd> [--model-config <json>]
 
@@ -15,7 +15,7 @@ export async function run(argv: string[]): Promise<void> {
   const values = parseCommandArgs(argv, { model: { type: 'string', short: 'm' }, 'reply-fd': { type: 'string' }, 'model-config': { type: 'string' } }, HELP);
   if (!values) return;
   const fd = numberFlag('reply-fd', values['reply-fd'], 'integer');
-  if (!values.model || fd === undefined) throw new ValidationError(`-m/--model and --reply-fd are required\n\n${HELP}`);
+  if (!values.model || fd === undefined) throw new UsageError(`-m/--model and --reply-fd are required\n\n${HELP}`);
   let modelConfig: Record<string, unknown> | undefined;
   if (values['model-config'] !== undefined) {
     try {

@@ -1,6 +1,5 @@
-import { ValidationError } from '../../errors.js';
 import { serve } from '../../server/serve.js';
-import { numberFlag, parseCommandArgs } from '../args.js';
+import { numberFlag, parseCommandArgs, UsageError } from '../args.js';
 import { withActivity } from '../progress.js';
 import { taskFlag } from '../task-flag.js';
 import type { ResponseEvent } from '../../server/server.js';
@@ -54,9 +53,9 @@ export async function run(argv: string[]): Promise<void> {
   if (!values) return;
   // --model-uri is mlflow models serve's spelling, kept as an alias of -m/--model, which every command takes.
   const uri = values.model ?? values['model-uri'];
-  if (!uri) throw new ValidationError(`-m/--model is required\n\n${HELP}`);
+  if (!uri) throw new UsageError(`-m/--model is required\n\n${HELP}`);
   const port = numberFlag('port', values.port ?? process.env.MLFLOW_PORT, 'integer') ?? 5000;
-  if (port < 0 || port > 65535) throw new ValidationError(`--port must be between 0 and 65535, got ${port}`);
+  if (port < 0 || port > 65535) throw new UsageError(`--port must be between 0 and 65535, got ${port}`);
 
   const task = taskFlag(values.task) ?? null;
   const server = await withActivity(`loading ${uri}`, () => serve(uri, {
