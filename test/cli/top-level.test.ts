@@ -26,10 +26,10 @@ describe('ortgenai', () => {
     for (const name of ['make-model', 'generate', 'demo', 'bench', 'serve', 'pyfunc-worker']) {
       expect(help.stdout).toMatch(new RegExp(`^  ${name} +\\S.{20,}$`, 'm'));
     }
-    expect(help.stdout).toContain('Exit codes: 0 done, 1 the command failed');
+    expect(help.stdout).toContain('Exit codes: 0 done; 1 the command failed (the message says why); 2 the command line is wrong');
     expect(ortgenai('--help').stdout).toBe(help.stdout);
     // With no command at all it is a usage error.
-    expect(ortgenai()).toMatchObject({ code: 1, stdout: help.stdout });
+    expect(ortgenai()).toMatchObject({ code: 2, stdout: help.stdout });
   });
 
   it("'help <command>' is '<command> --help'", () => {
@@ -57,7 +57,7 @@ describe('command flags', () => {
 
   it('name the flag that was probably meant', () => {
     const r = ortgenai('generate', '-m', 'nowhere', '-p', 'hi', '--max-token', '3');
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^ortgenai generate: Unknown option '--max-token' \(did you mean '--max-tokens'\?\)/);
   });
 
@@ -91,9 +91,14 @@ describe('ortgenai save', () => {
 
   it('refuses what it cannot package, with the API\'s messages', () => {
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'ortgenai-save-')), 'x');
-    expect(ortgenai('save', fixtureModel('tiny-random'), '-o', out, '--task', 'chat').stderr).toMatch(/--task must be one of llm\/v1\/chat, llm\/v1\/completions, none, got 'chat'/);
+    expect(ortgenai('save', fixtureModel('tiny-random'), '-o', out, '--task', 'chat')).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--task must be one of llm\/v1\/chat, llm\/v1\/completions, none, got 'chat'/),
+    });
     expect(ortgenai('save', '/nowhere', '-o', out)).toMatchObject({ code: 1, stderr: "ortgenai save: '/nowhere' is not an ORT-GenAI model folder: it has no genai_config.json\n" });
     expect(ortgenai('save', fixtureModel('tiny-random'), '-o', out, '--max-tokens', '-3').stderr).toMatch(/max_tokens: Too small: expected number to be >=1/);
-    expect(ortgenai('save', '-o', out).stderr).toMatch(/the model folder and --out are required/);
+    expect(ortgenai('save', '-o', out)).toMatchObject({ code: 2, stderr: expect.stringMatching(/the model folder and one of --out or --log are required/) });
+    expect(ortgenai('save', fixtureModel('tiny-random'), '-o', out, '--log', 'model').code).toBe(2);
+    expect(ortgenai('save', fixtureModel('tiny-random'), '-o', out, '--run-id', 'abc').stderr).toMatch(/--run-id is only used with --log/);
   });
 });
