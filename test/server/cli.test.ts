@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -31,8 +32,8 @@ afterAll(async () => {
 });
 
 /** `ortgenai serve` in its own process; resolves once it prints the URL it serves at. */
-async function startServe(model: string) {
-  const child = spawn(process.execPath, [CLI, 'serve', '-m', model, '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+async function startServe(model: string, ...args: string[]) {
+  const child = spawn(process.execPath, [CLI, 'serve', '-m', model, '--port', '0', ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   const out = { stdout: '', stderr: '' };
   child.stdout.on('data', (d: Buffer) => (out.stdout += d));
   child.stderr.on('data', (d: Buffer) => (out.stderr += d));
@@ -89,15 +90,15 @@ describe('ortgenai serve', () => {
     await Promise.all(readers.map((r) => r.cancel().catch(() => undefined)));
   });
 
-  it('refuses bad flags with the usage text', async () => {
+  it('refuses bad flags with the usage text and exit code 2', async () => {
     const err = (await run(process.execPath, [CLI, 'serve', '-m', modelDir, '--port', 'eighty'], { cwd: repoRoot }).catch((e: unknown) => e)) as {
       code: number;
       stderr: string;
     };
-    expect(err.code).toBe(1);
+    expect(err.code).toBe(2);
     expect(err.stderr).toContain("--port must be an integer, got 'eighty'");
     const missing = (await run(process.execPath, [CLI, 'serve'], { cwd: repoRoot }).catch((e: unknown) => e)) as { code: number; stderr: string };
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('-m/--model is required');
     expect(missing.stderr).toContain('usage: ortgenai serve -m <model uri>');
   });
@@ -120,5 +121,75 @@ describe('ortgenai serve', () => {
     } finally {
       blocker.close();
     }
+  });
+});
+
+describe('ortgenai serve -m <ORT-GenAI model folder>', () => {
+  const post = (url: string, route: string, body: unknown) =>
+    fetch(`${url}${route}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+  const messages = [{ role: 'user', content: 'hi' }];
+
+  it('serves the plain folder as the llm/v1/chat model save would make of it, writing nothing', async () => {
+    const folder = fixtureModel('tiny-deterministic');
+    const { child, out, exited, url } = await startServe(folder);
+    let saved: Awaited<ReturnType<typeof pyfunc.loadModel>> | undefined;
+    try {
+      expect(out.stdout).toContain(`serving ${folder} as 'tiny-deterministic'`);
+      expect(out.stdout).toContain('/v1/* for llm/v1/chat');
+      const chat = await post(url, '/v1/chat/completions', { messages, max_tokens: 3 });
+      expect(chat.status).toBe(200);
+      const answer = (await chat.json()) as { model: string; choices: { message: { content: string } }[] };
+      expect(answer.model).toBe('tiny-deterministic');
+      // The same answer the saved MLflow model gives: packaging on the fly changes nothing.
+      const savedDir = path.join(root, 'saved-chat');
+      await ortgenai.saveModel(savedDir, { model: folder, task: 'llm/v1/chat' });
+      saved = await pyfunc.loadModel(savedDir);
+      const expected = (await saved.predict({ messages, max_tokens: 3 })) as { choices: { message: { content: string } }[] }[];
+      expect(answer.choices[0].message.content).toBe(expected[0].choices[0].message.content);
+      const invocations = await post(url, '/invocations', { messages, max_tokens: 3 });
+      expect(invocations.status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+      await saved?.dispose();
+    }
+    expect((await exited)[0]).toBe(0);
+    expect(readdirSync(folder)).not.toContain('MLmodel');
+  });
+
+  it('--task llm/v1/completions and none choose the routes and the signature', async () => {
+    const folder = fixtureModel('tiny-deterministic');
+    const completions = await startServe(folder, '--task', 'llm/v1/completions');
+    try {
+      const res = await post(completions.url, '/v1/completions', { prompt: 'hi', max_tokens: 2 });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { object: string }).object).toBe('text_completion');
+      // The chat route is for chat models only, as on a saved completions model.
+      expect((await post(completions.url, '/v1/chat/completions', { messages, max_tokens: 2 })).status).toBe(404);
+    } finally {
+      completions.child.kill('SIGTERM');
+    }
+    const plain = await startServe(folder, '--task', 'none');
+    try {
+      expect(plain.out.stdout).not.toContain('/v1/*');
+      const res = await post(plain.url, '/invocations', { dataframe_records: [{ prompt: 'hi' }], params: { max_tokens: 2 } });
+      expect(res.status).toBe(200);
+      const { predictions } = (await res.json()) as { predictions: unknown[] };
+      expect(predictions).toHaveLength(1);
+      expect(typeof predictions[0]).toBe('string');
+    } finally {
+      plain.child.kill('SIGTERM');
+    }
+    await Promise.all([completions.exited, plain.exited]);
+  });
+
+  it('refuses an unknown --task, and a folder that is neither kind of model', async () => {
+    const bad = (await run(process.execPath, [CLI, 'serve', '-m', fixtureModel('tiny-random'), '--task', 'chat'], { cwd: repoRoot }).catch((e: unknown) => e)) as { code: number; stderr: string };
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--task must be one of llm/v1/chat, llm/v1/completions, none, got 'chat'");
+    const empty = await mkdtemp(path.join(tmpdir(), 'ortgenai-serve-empty-'));
+    const none = (await run(process.execPath, [CLI, 'serve', '-m', empty], { cwd: repoRoot }).catch((e: unknown) => e)) as { code: number; stderr: string };
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/Could not find an "MLmodel"/);
+    await rm(empty, { recursive: true });
   });
 });
