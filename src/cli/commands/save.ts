@@ -11,7 +11,8 @@ with an MLmodel whose flavors let Node (pyfunc.loadModel, ortgenai serve) and Py
   -o, --out <dir>             the new MLflow model folder (must not exist, or be empty)
       --log <artifact path>   log it into an MLflow run instead, like mlflow's log_model (ortgenai.logModel),
                               in the tracking store of MLFLOW_TRACKING_URI: a folder or file: URI (default
-                              ./mlruns) or an http(s) tracking server; prints its runs:/ URI
+                              ./mlruns) or an http(s) tracking server; prints its model URI (runs:/ in a
+                              file store, models:/<model id> on a server)
       --run-id <id>           with --log: into this run (default: a new run, FINISHED once the model is in)
       --experiment-id <id>    with --log: the new run's experiment (default $MLFLOW_EXPERIMENT_ID or 0)
       --run-name <name>       with --log: the new run's name
@@ -59,6 +60,6 @@ export async function run(argv: string[]): Promise<void> {
     experimentId: values['experiment-id'],
     runName: values['run-name'],
   });
-  const model = info.modelId ? ` (logged model models:/${info.modelId})` : '';
-  console.log(`logged ${source} into run ${info.runId} as ${info.modelUri}${model}${what}`);
+  // runs:/<run>/<path> in a file store; MLflow 3's models:/<model id> on a tracking server.
+  console.log(`logged ${source} into run ${info.runId} as ${info.modelUri}${what}`);
 }
