@@ -27,7 +27,7 @@ export class ProgressBar {
         stream: this.stream,
         format: `${label} ${c.cyan('{bar}')} {percentage}% {amount}`,
         barCompleteChar: '#',
-        barIncompleteChar: c.dim('-'),
+        barIncompleteChar: '-',
         barsize: 30,
         hideCursor: true,
         // Ctrl-C must not leave the cursor hidden.

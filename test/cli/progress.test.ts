@@ -1,0 +1,115 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fixtureModel, repoRoot, testPython } from '../helpers/fixtures.js';
+
+// Progress of the long steps (make-model's weights, model loads, bench rounds) as users see it: in a real
+// pseudo-terminal (Python's pty module), and in a pipe as CI logs get it.
+
+const CLI = path.join(repoRoot, 'dist', 'cli', 'index.js');
+
+// Runs a command in a pseudo-terminal 120 columns wide and prints all it wrote there; exits with its status.
+const PTY_RUNNER = `
+import fcntl, os, pty, struct, sys, termios
+pid, fd = pty.fork()
+if pid == 0:
+    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack('HHHH', 30, 120, 0, 0))
+    os.execvp(sys.argv[1], sys.argv[1:])
+out = b''
+while True:
+    try:
+        chunk = os.read(fd, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+_, status = os.waitpid(pid, 0)
+sys.stdout.buffer.write(out)
+sys.exit(os.waitstatus_to_exitcode(status))
+`;
+
+/** The environment of a user's terminal: colour unless NO_COLOR says otherwise (nothing inherited forces it). */
+function terminalEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color' };
+  delete env.FORCE_COLOR;
+  delete env.NO_COLOR;
+  return { ...env, ...extra };
+}
+
+function inTerminal(args: string[], extra?: Record<string, string>) {
+  const r = spawnSync(testPython(), ['-c', PTY_RUNNER, process.execPath, CLI, ...args], { encoding: 'utf8', timeout: 120_000, env: terminalEnv(extra) });
+  return { code: r.status, output: r.stdout };
+}
+
+function inPipe(args: string[]) {
+  const env = terminalEnv();
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000, env });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const CYAN = '\x1b[36m';
+const ANY_SGR_COLOUR = /\x1b\[(3\d|9\d|2|1)m/; // foreground colours, dim, bold
+
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(path.join(tmpdir(), 'ortgenai-progress-'));
+});
+
+describe('make-model progress', () => {
+  it('is a coloured bar redrawn in place on a terminal', () => {
+    const { code, output } = inTerminal(['make-model', '--preset', 'tiny-random', '--out', path.join(root, 'tty')]);
+    expect(code).toBe(0);
+    expect(output).toContain('tiny-random: 6.5M parameters');
+    expect(output).toContain(`writing weights ${CYAN}${'#'.repeat(30)}\x1b[39m 100%`);
+    expect(output).toMatch(/\x1b\[1Gwriting weights /); // redrawn from the first column, not a new line each time
+    expect(output).not.toMatch(/writing weights \d+% \(/); // not the plain lines of a log
+    expect(output).toMatch(/wrote tiny-random to /);
+  });
+
+  it('has no colour on a terminal when NO_COLOR is set, and still draws the bar', () => {
+    const { code, output } = inTerminal(['make-model', '--preset', 'tiny-random', '--out', path.join(root, 'no-color')], { NO_COLOR: '1' });
+    expect(code).toBe(0);
+    expect(output).toContain(`writing weights ${'#'.repeat(30)} 100%`);
+    expect(output).not.toMatch(ANY_SGR_COLOUR);
+  });
+
+  it('is a plain line per tenth in a pipe, with no control codes', () => {
+    const { code, stderr } = inPipe(['make-model', '--preset', 'tiny-random', '--out', path.join(root, 'pipe')]);
+    expect(code).toBe(0);
+    expect(stderr).not.toContain('\x1b');
+    const lines = stderr.split('\n').filter((l) => l.startsWith('writing weights'));
+    expect(lines[0]).toMatch(/^writing weights 0% \([\d.]+ K?B of [\d.]+ MB\)$/);
+    expect(lines.at(-1)).toMatch(/^writing weights 100% \(([\d.]+ MB) of \1\)$/);
+    expect(lines.length).toBeLessThanOrEqual(11);
+  });
+});
+
+describe('model load progress', () => {
+  it('shows what is loading on a terminal and clears the line once loaded; prints nothing in a pipe', () => {
+    const model = fixtureModel('tiny-random');
+    const tty = inTerminal(['generate', '-m', model, '-p', 'hi', '--max-tokens', '2']);
+    expect(tty.code).toBe(0);
+    expect(tty.output).toContain(`loading ${model} 0s`);
+    expect(tty.output).toMatch(/loading [^\n]* 0s\x1b\[0K[^\n]*\x1b\[2K/); // drawn, then erased before the answer
+    const pipe = inPipe(['generate', '-m', model, '-p', 'hi', '--max-tokens', '2']);
+    expect(pipe).toMatchObject({ code: 0, stderr: '' });
+  });
+});
+
+describe('bench progress', () => {
+  const args = ['bench', '-m', fixtureModel('tiny-random'), '--runners', 'generate', '--repeat', '3', '--warmup', '0', '--threads', '1', '--gen-tokens', '2', '--prompt-tokens', '8'];
+
+  it('is a bar of rounds on a terminal, and a line per round in a pipe', () => {
+    const tty = inTerminal([...args, '--cache-dir', path.join(root, 'bench-tty')]);
+    expect(tty.code).toBe(0);
+    expect(tty.output).toContain(`threads=1 single-stream rounds ${CYAN}${'#'.repeat(30)}\x1b[39m 100% 3 of 3`);
+    expect(tty.output).not.toMatch(/round \d\/3/);
+    const pipe = inPipe([...args, '--cache-dir', path.join(root, 'bench-pipe')]);
+    expect(pipe.code).toBe(0);
+    expect(pipe.stderr).not.toContain('\x1b');
+    expect(pipe.stderr.match(/^threads=1 single-stream round \d\/3 \([\d.]+ s\)$/gm)).toHaveLength(3);
+  });
+});
