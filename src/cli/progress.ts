@@ -15,6 +15,7 @@ export class ProgressBar {
   private readonly stream: NodeJS.WriteStream;
   private readonly format: (n: number) => string;
   private readonly bar?: cliProgress.SingleBar;
+  private release?: () => void;
   private lastTenth = -1;
   private done = 0;
 
@@ -30,9 +31,8 @@ export class ProgressBar {
         barIncompleteChar: '-',
         barsize: 30,
         hideCursor: true,
-        // Ctrl-C must not leave the cursor hidden.
-        gracefulExit: true,
       });
+      this.release = restoreTerminalOnSignal(this.bar); // before the first drawing, which hides the cursor
       this.bar.start(total, 0, { amount: this.amount(0) });
     }
   }
@@ -54,12 +54,13 @@ export class ProgressBar {
     }
   }
 
-  /** Ends the bar's line (the bar stays, as last drawn). */
+  /** Ends the bar's line (the bar stays, as last drawn). Call it when the work fails too. */
   stop(): void {
-    if (this.bar) {
+    if (this.bar?.isActive) {
       this.bar.update(this.done, { amount: this.amount(this.done) });
       this.bar.stop();
     }
+    this.release?.();
   }
 }
 
@@ -74,14 +75,38 @@ export async function withActivity<T>(label: string, work: () => Promise<T>, str
     stream,
     format: `${c.cyan('…')} ${label} {duration}s`,
     hideCursor: true,
-    gracefulExit: true,
     clearOnComplete: true,
     fps: 4,
   });
+  const release = restoreTerminalOnSignal(line);
   line.start(1, 0);
   try {
     return await work();
   } finally {
-    line.stop();
+    if (line.isActive) line.stop();
+    release();
   }
+}
+
+/**
+ * A bar hides the cursor and turns line wrapping off: Ctrl-C or a kill must not leave the terminal so. On
+ * SIGINT/SIGTERM the bar is stopped; then, when nothing else listens for the signal (make-model aborts its
+ * build on it, serve shuts down), the signal is raised again so the process ends as it would have.
+ * (cli-progress's gracefulExit stops the bar but swallows the signal.) Returns the remover.
+ */
+function restoreTerminalOnSignal(bar: cliProgress.SingleBar): () => void {
+  // Counted now too: a `once` listener is already gone by the time ours runs.
+  const handled = { SIGINT: process.listenerCount('SIGINT') > 0, SIGTERM: process.listenerCount('SIGTERM') > 0 };
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
+    if (bar.isActive) bar.stop();
+    remove();
+    if (!handled[signal] && process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  };
+  const remove = () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return remove;
 }

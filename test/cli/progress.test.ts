@@ -10,25 +10,28 @@ import { fixtureModel, repoRoot, testPython } from '../helpers/fixtures.js';
 
 const CLI = path.join(repoRoot, 'dist', 'cli', 'index.js');
 
-// Runs a command in a pseudo-terminal 120 columns wide and prints all it wrote there; exits with its status.
+// Runs a command in a pseudo-terminal 120 columns wide and prints all it wrote there, then its exit status
+// (negative: the signal that ended it). With PTY_INTERRUPT set, sends SIGINT once the output contains it.
 const PTY_RUNNER = `
-import fcntl, os, pty, struct, sys, termios
-pid, fd = pty.fork()
-if pid == 0:
-    fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack('HHHH', 30, 120, 0, 0))
-    os.execvp(sys.argv[1], sys.argv[1:])
+import fcntl, os, select, signal, struct, subprocess, sys, termios
+marker = os.environ.get('PTY_INTERRUPT', '').encode()
+master, slave = os.openpty()
+fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack('HHHH', 30, 120, 0, 0))
+child = subprocess.Popen(sys.argv[1:], stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+# The slave stays open here, so no read of the master fails before all the child wrote is read.
 out = b''
+interrupted = False
 while True:
-    try:
-        chunk = os.read(fd, 65536)
-    except OSError:
+    ready, _, _ = select.select([master], [], [], 0.2)
+    if ready:
+        out += os.read(master, 65536)
+        if marker and not interrupted and marker in out:
+            interrupted = True
+            child.send_signal(signal.SIGINT)
+    elif child.poll() is not None:
         break
-    if not chunk:
-        break
-    out += chunk
-_, status = os.waitpid(pid, 0)
 sys.stdout.buffer.write(out)
-sys.exit(os.waitstatus_to_exitcode(status))
+sys.stdout.buffer.write(b'\\nstatus %d' % child.returncode)
 `;
 
 /** The environment of a user's terminal: colour unless NO_COLOR says otherwise (nothing inherited forces it). */
@@ -41,7 +44,9 @@ function terminalEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 function inTerminal(args: string[], extra?: Record<string, string>) {
   const r = spawnSync(testPython(), ['-c', PTY_RUNNER, process.execPath, CLI, ...args], { encoding: 'utf8', timeout: 120_000, env: terminalEnv(extra) });
-  return { code: r.status, output: r.stdout };
+  expect(r.status, r.stderr).toBe(0);
+  const [, output, code] = /^([\s\S]*)\nstatus (-?\d+)$/.exec(r.stdout)!;
+  return { code: Number(code), output };
 }
 
 function inPipe(args: string[]) {
@@ -84,6 +89,27 @@ describe('make-model progress', () => {
     expect(lines[0]).toMatch(/^writing weights 0% \([\d.]+ K?B of [\d.]+ MB\)$/);
     expect(lines.at(-1)).toMatch(/^writing weights 100% \(([\d.]+ MB) of \1\)$/);
     expect(lines.length).toBeLessThanOrEqual(11);
+  });
+});
+
+describe('interrupted on a terminal', () => {
+  /** The terminal as a bar left it: the cursor shown again after it was hidden, line wrapping back on. */
+  const restored = (output: string) => output.lastIndexOf('\x1b[?25h') > output.lastIndexOf('\x1b[?25l') && output.lastIndexOf('\x1b[?7h') > output.lastIndexOf('\x1b[?7l');
+
+  it('Ctrl-C during make-model aborts the build as before, and gives the terminal back', () => {
+    const out = path.join(root, 'interrupted');
+    const { code, output } = inTerminal(['make-model', '--preset', 'small', '--out', out], { PTY_INTERRUPT: 'writing weights' });
+    expect(output).toContain('ortgenai make-model: model build aborted');
+    expect(code).toBe(1);
+    expect(output).toContain('\x1b[?25l');
+    expect(restored(output)).toBe(true);
+  });
+
+  it('Ctrl-C during bench rounds ends the process by the signal, as without a bar, and gives the terminal back', () => {
+    const args = ['bench', '-m', fixtureModel('tiny-random'), '--runners', 'generate', '--repeat', '500', '--warmup', '0', '--threads', '1', '--gen-tokens', '16', '--prompt-tokens', '8'];
+    const { code, output } = inTerminal([...args, '--cache-dir', path.join(root, 'bench-int')], { PTY_INTERRUPT: 'single-stream rounds' });
+    expect(code).toBe(-2); // SIGINT
+    expect(restored(output), JSON.stringify(output)).toBe(true);
   });
 });
 

@@ -149,7 +149,7 @@ describe('make-model interrupted', () => {
     let interrupted = false;
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
-      if (!interrupted && /^0% /m.test(stderr)) interrupted = child.kill('SIGINT'); // weights are being written
+      if (!interrupted && /^writing weights 0% /m.test(stderr)) interrupted = child.kill('SIGINT'); // weights are being written
     });
     const [code] = (await once(child, 'exit')) as [number | null];
     expect(stderr).toContain('ortgenai make-model: model build aborted');

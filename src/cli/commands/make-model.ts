@@ -45,7 +45,10 @@ export async function run(argv: string[]): Promise<void> {
     lora: values.lora,
     onProgress: (e) => progress.update(e),
     signal: interrupt.signal,
-  }).finally(() => process.off('SIGINT', abort).off('SIGTERM', abort));
+  }).finally(() => {
+    process.off('SIGINT', abort).off('SIGTERM', abort);
+    progress.stop();
+  });
   progress.finish();
   console.log(`wrote ${built.preset} to ${built.dir}`);
 }
@@ -71,8 +74,12 @@ class BuildProgress {
     this.bar.update(e.bytesWritten);
   }
 
-  finish(): void {
+  /** Ends the bar, built or not. */
+  stop(): void {
     this.bar?.stop();
+  }
+
+  finish(): void {
     process.stderr.write(`done in ${formatSeconds((performance.now() - this.started) / 1000)}\n`);
   }
 }
