@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
+import { describeIssues } from '../zod-issues.js';
 import { eosTokenIds, GENAI_CONFIG_FILE, readGenAIConfig } from '../genai/genai-config.js';
 
 // What the bench needs of genai_config.json beyond what every model has (genai-config.ts reads the file).
@@ -43,7 +44,7 @@ export async function readModelInfo(dir: string): Promise<ModelInfo> {
   if (!needed.success) {
     throw new ValidationError(
       `${path.join(dir, GENAI_CONFIG_FILE)} does not describe a decoder-only model the bench can run`,
-      needed.error.issues.map((i) => `model.${i.path.join('.')}: ${i.message}`),
+      describeIssues(needed.error, 'model', 'model.'),
     );
   }
   const decoder = { ...m.decoder, ...needed.data.decoder };

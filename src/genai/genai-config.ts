@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
+import { describeIssues } from '../zod-issues.js';
 
 // The one typed reader of genai_config.json, the file ORT-GenAI loads a model folder by. Only `model.type` is
 // required (the library needs nothing else from every model kind); the fields this package reads are typed, and
@@ -76,7 +77,7 @@ export function parseGenAIConfig(text: string, source = GENAI_CONFIG_FILE): GenA
   }
   const parsed = genaiConfigSchema.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`);
+    const issues = describeIssues(parsed.error, 'genai_config');
     throw new ValidationError(`${source} is not a valid ORT-GenAI configuration:\n  ${issues.join('\n  ')}`, issues);
   }
   return parsed.data;
