@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../src/errors.js';
+import { UsageError } from '../../src/cli/args.js';
 import { run } from '../../src/cli/commands/bench.js';
 import { RunnerError } from '../../src/bench/runner-process.js';
 import type { BenchReport } from '../../src/bench/run.js';
@@ -103,7 +104,7 @@ describe('ortgenai bench', () => {
     await expect(run(['-m', path.join(scratch, 'missing')])).rejects.toThrow(/not an ORT-GenAI model folder/);
     await expect(run(['-m', fixtureModel('tiny-random'), '--runners', 'nope'])).rejects.toBeInstanceOf(ValidationError);
     await expect(run(['-m', fixtureModel('tiny-random'), '--threads', '1,two'])).rejects.toThrow(
-      new ValidationError("--threads must be an integer, got 'two'"),
+      new UsageError("--threads must be an integer, got 'two'"), // a ValidationError the CLI exits 2 for
     );
     await expect(run(['-m', fixtureModel('tiny-random'), '--repeat', '1.5'])).rejects.toThrow("--repeat must be an integer, got '1.5'");
     // Named twice, a runner would run twice (and its first process never be closed), a thread count would pair
