@@ -55,6 +55,14 @@ describe('command flags', () => {
     expect(r.stderr).toMatch(/temperature: Too small: expected number to be >=0/);
   });
 
+  it("check ranges with the API's own schemas and words, before any model is built or loaded (exit 1)", () => {
+    expect(ortgenai('demo', '--max-tokens', '0')).toEqual({ code: 1, stdout: '', stderr: 'ortgenai demo: Invalid model config: max_tokens: Too small: expected number to be >=1\n' });
+    expect(ortgenai('serve', '-m', fixtureModel('tiny-random'), '--concurrency', '0')).toEqual({
+      code: 1, stdout: '', stderr: 'ortgenai serve: Invalid server options: concurrency: Too small: expected number to be >=1\n',
+    });
+    expect(ortgenai('generate', '-m', fixtureModel('tiny-random'), '-p', 'hi', '--top-p', '2').stderr).toBe('ortgenai generate: invalid generate option: topP: Too big: expected number to be <=1\n');
+  });
+
   it('name the flag that was probably meant', () => {
     const r = ortgenai('generate', '-m', 'nowhere', '-p', 'hi', '--max-token', '3');
     expect(r.code).toBe(2);

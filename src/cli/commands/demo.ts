@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { parseCommandArgs, UsageError } from '../args.js';
+import { numberFlag, parseCommandArgs, UsageError } from '../args.js';
+import { parseRequest } from '../../mlflow/chat/requests.js';
+import { generationConfigSchema } from '../../mlflow/chat/schemas.js';
 import { ortgenai, pyfunc, type ChatCompletion, type ChatCompletionChunk } from '../../mlflow/index.js';
 import { PRESET_NAMES, buildModel, type PresetName } from '../../modelbuilder/index.js';
 
@@ -32,8 +34,8 @@ export async function run(argv: string[]): Promise<void> {
   if (!(PRESET_NAMES as readonly string[]).includes(values.preset)) {
     throw new UsageError(`unknown preset '${values.preset}'; choose one of ${PRESET_NAMES.join(', ')}`);
   }
-  const maxTokens = Number(values['max-tokens']);
-  if (!Number.isInteger(maxTokens) || maxTokens < 1) throw new UsageError(`--max-tokens must be a positive integer, got '${values['max-tokens']}'`);
+  // The range is the chat config's, checked by its schema before minutes go into building the model.
+  const modelConfig = parseRequest(generationConfigSchema, { max_tokens: numberFlag('max-tokens', values['max-tokens'], 'integer'), temperature: 0 }, 'model config');
 
   const root = values.keep ? path.resolve(values.keep) : await mkdtemp(path.join(os.tmpdir(), 'ortgenai-demo-'));
   try {
@@ -46,7 +48,7 @@ export async function run(argv: string[]): Promise<void> {
     await ortgenai.saveModel(mlflowDir, {
       model: genaiDir,
       task: 'llm/v1/chat',
-      modelConfig: { max_tokens: maxTokens, temperature: 0 },
+      modelConfig,
     });
     console.log(`2. saved an MLflow llm/v1/chat model: ${mlflowDir}`);
 
