@@ -77,7 +77,7 @@ registerCommand('bench', 'measure tokens/s, TTFT and memory against a C++ loop, 
 registerCommand('inspect', 'tell what a model folder or MLflow model holds: architecture, files, flavors, signature, requirements', () => import('./commands/inspect.js'));
 registerCommand('predict', "predict a scoring request's answer with an MLflow model, like mlflow models predict", () => import('./commands/predict.js'));
 registerCommand('save', 'package an ORT-GenAI model folder as an MLflow model (llm/v1/chat, llm/v1/completions or plain text)', () => import('./commands/save.js'));
-registerCommand('serve', "serve an MLflow model: MLflow's scoring protocol plus an OpenAI-compatible API for chat models", () => import('./commands/serve.js'));
+registerCommand('serve', "serve an MLflow model or ORT-GenAI folder: MLflow's scoring protocol plus an OpenAI-compatible API for chat models", () => import('./commands/serve.js'));
 registerCommand('pyfunc-worker', "serve one MLflow model to a parent process over pipes (Python MLflow's loader for Node models starts it)", () => import('./commands/pyfunc-worker.js'));
 
 process.exitCode = await main(process.argv.slice(2));

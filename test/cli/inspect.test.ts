@@ -64,6 +64,17 @@ describe('ortgenai inspect <ORT-GenAI folder>', () => {
     expect(human.stdout).not.toContain('\x1b['); // not a terminal: no colour codes
   });
 
+  it('shows the largest 20 files unless --all-files (--json always lists all)', () => {
+    const folder = path.join(root, 'many-files');
+    spawnSync('cp', ['-r', fixtureModel('tiny-deterministic'), folder]);
+    for (let i = 0; i < 25; i++) writeFileSync(path.join(folder, `extra-${String(i).padStart(2, '0')}.txt`), 'x');
+    const count = inspectJson(folder).files.length;
+    expect(ortgenai(['inspect', folder]).stdout).toMatch(new RegExp(`^  \\.\\.\\. +${count - 20} more \\(--all-files lists them\\)$`, 'm'));
+    const all = ortgenai(['inspect', folder, '--all-files']).stdout;
+    expect(all).not.toContain('--all-files lists them');
+    expect(all).toContain('extra-24.txt');
+  });
+
   it('names each execution provider the config asks for, in order', () => {
     const folder = path.join(root, 'providers');
     spawnSync('cp', ['-r', fixtureModel('tiny-deterministic'), folder]);

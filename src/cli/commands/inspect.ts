@@ -3,7 +3,7 @@ import { parseCommandArgs, UsageError } from '../args.js';
 import { colorsFor } from '../colors.js';
 import { inspectModel, type MlflowReport, type ModelReport, type OrtGenAIReport } from '../model-report.js';
 
-const HELP = `usage: ortgenai inspect <model folder|uri> [--json]
+const HELP = `usage: ortgenai inspect <model folder|uri> [--json] [--all-files]
 
 Tells what a model holds, without loading it:
   an ORT-GenAI model folder: model type, layers, attention and key/value heads, context length, vocabulary,
