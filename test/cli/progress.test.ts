@@ -34,11 +34,15 @@ sys.stdout.buffer.write(out)
 sys.stdout.buffer.write(b'\\nstatus %d' % child.returncode)
 `;
 
-/** The environment of a user's terminal: colour unless NO_COLOR says otherwise (nothing inherited forces it). */
+/**
+ * The environment of a user's terminal: colour unless NO_COLOR says otherwise. Nothing inherited forces or
+ * limits it: not FORCE_COLOR, and not CI, with which Node's hasColors() reports 2 colours (as under CI=true).
+ */
 function terminalEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color' };
   delete env.FORCE_COLOR;
   delete env.NO_COLOR;
+  delete env.CI;
   return { ...env, ...extra };
 }
 

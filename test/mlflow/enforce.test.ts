@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MlflowException } from '../../src/mlflow/errors.js';
 import {
-  Array as MArray, ColSpec, enforceInput, enforceParams, Map as MMap, Object as MObject, ParamSchema, ParamSpec, Property,
+  ArrayType as MArray, ColSpec, enforceInput, enforceParams, MapType as MMap, ObjectType as MObject, ParamSchema, ParamSpec, Property,
   Schema, TensorSpec, inferSignature,
 } from '../../src/mlflow/signature/index.js';
 

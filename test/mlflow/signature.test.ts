@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MlflowException } from '../../src/mlflow/errors.js';
 import {
-  AnyType, Array as MArray, ColSpec, DataType, Map as MMap, ModelSignature, Object as MObject, ParamSchema, ParamSpec,
+  AnyType, ArrayType as MArray, ColSpec, DataType, MapType as MMap, ModelSignature, ObjectType as MObject, ParamSchema, ParamSpec,
   Property, Schema, TensorSpec,
 } from '../../src/mlflow/signature/index.js';
 
