@@ -2,7 +2,7 @@
   # The one build of the addon: `npm run build:native`, the install script (node-gyp-build, when no prebuild
   # matches) and `npm run prebuildify` (release, also run by prepack) all run node-gyp on this file. node-gyp ships
   # with npm, so an installed package can rebuild itself without our devDependencies.
-  # No link-time dependency on ONNX Runtime or ORT-GenAI: native/runtime.cc dlopens them.
+  # No link-time dependency on ONNX Runtime or ORT-GenAI: native/core/runtime.cc dlopens them.
   "targets": [
     {
       "target_name": "ortgenai",
@@ -11,18 +11,21 @@
         "native/adapters.cc",
         "native/config.cc",
         "native/engine.cc",
-        "native/executor.cc",
-        "native/errors.cc",
+        "native/engine_request.cc",
+        "native/engine_step_loop.cc",
         "native/generator.cc",
         "native/generator_params.cc",
         "native/logging.cc",
         "native/model.cc",
-        "native/runtime.cc",
         "native/tensor.cc",
         "native/token_loop.cc",
         "native/token_sink.cc",
         "native/tokenizer.cc",
-        "native/tokenizer_stream.cc"
+        "native/tokenizer_stream.cc",
+        "native/core/args.cc",
+        "native/core/errors.cc",
+        "native/core/executor.cc",
+        "native/core/runtime.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

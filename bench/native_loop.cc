@@ -1,5 +1,5 @@
 // The C++ reference loop: the same ORT-GenAI calls our binding makes, with nothing in between, so its
-// numbers are the limit a binding can reach. It loads the runtime with the addon's own native/runtime.cc (ONNX
+// numbers are the limit a binding can reach. It loads the runtime with the addon's own native/core/runtime.cc (ONNX
 // Runtime by absolute path with RTLD_GLOBAL, then ORT-GenAI), so both sides run the same library with the same
 // session options. It answers one JSON line per command; `ortgenai bench` drives it.
 //

@@ -1,6 +1,6 @@
 // Adapters: LoRA adapters loaded next to a model and activated per Generator.
 #include "addon.h"
-#include "async.h"
+#include "core/async.h"
 
 namespace oga {
 namespace {

@@ -1,7 +1,7 @@
 // Config: a model folder's genai_config.json, editable (providers, provider options, JSON overlay) before a
 // Model is created from it.
 #include "addon.h"
-#include "async.h"
+#include "core/async.h"
 
 namespace oga {
 namespace {

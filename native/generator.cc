@@ -2,7 +2,7 @@
 // loop in token_loop.cc instead of one round trip per token.
 #include "generator.h"
 
-#include "async.h"
+#include "core/async.h"
 
 namespace oga {
 namespace {
@@ -277,7 +277,7 @@ class Generator : public HandleWrap<Generator, GeneratorState> {
     return lock;
   }
 
-  // Runs `fn` on the thread pool with the generator's lock held.
+  // Runs `fn` on the executor with the generator's lock held.
   template <class Fn>
   Napi::Value Locked(Napi::Env env, const char* what, Fn fn) {
     std::shared_ptr<GeneratorState> state = Get(env);
@@ -285,7 +285,7 @@ class Generator : public HandleWrap<Generator, GeneratorState> {
         env,
         [state, fn, what]() {
           {
-            // Waiting for a whole generate/stream would pin a libuv pool thread for its duration.
+            // Waiting for a whole generate/stream would hold an executor worker for its duration.
             std::lock_guard<std::mutex> run_lock(state->run_mu);
             if (state->running) {
               throw Failure(ErrorKind::GenAI, std::string("Generator is busy running generate/stream; ") + what +

@@ -35,7 +35,5 @@ struct GeneratorState {
 Napi::Value StartTokenLoop(const Napi::CallbackInfo& info, std::shared_ptr<GeneratorState> state);
 // generator.stop(): stop the running loop within one token, interrupting a prefill in progress.
 void StopTokenLoop(GeneratorState& state);
-// Environment teardown: stop every loop of the environment and wait until their threads are done with it.
-void StopAllLoops(LoopRegistry& loops);
 
 }  // namespace oga

@@ -1,7 +1,7 @@
 // Model: the ONNX sessions of one model folder. Everything created from it (tokenizers, params, generators,
 // adapters) holds its handle, so disposing the JS Model early never frees it under them.
 #include "addon.h"
-#include "async.h"
+#include "core/async.h"
 
 namespace oga {
 namespace {

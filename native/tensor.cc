@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "errors.h"
+#include "core/errors.h"
 
 namespace oga {
 namespace {

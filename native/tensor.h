@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime.h"
+#include "core/runtime.h"
 
 namespace oga {
 

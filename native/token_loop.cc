@@ -16,7 +16,6 @@ struct Loop {
   std::shared_ptr<GeneratorState> state;
   std::shared_ptr<OgaTokenizer> tokenizer;  // null: deliver ids only (batched or beam generations)
   std::vector<int32_t> prompt;
-  std::shared_ptr<LoopRegistry> registry;
   std::shared_ptr<TokenSink> sink;
   TokenSink::Outcome outcome = TokenSink::Outcome::Done;
   std::string error;
@@ -157,13 +156,6 @@ void RunLoop(Loop& loop) {
 
 // After the worker is idle again, so the next generation JS starts on the result reuses it.
 void FinishLoop(Loop& loop) {
-  {
-    LoopRegistry& reg = *loop.registry;
-    std::lock_guard<std::mutex> lock(reg.mu);
-    auto& list = reg.running;
-    list.erase(std::find(list.begin(), list.end(), loop.state));
-    reg.idle.notify_all();
-  }
   // Let go of the generator before JS hears of the end: disposing it then frees it (and releases its adapter).
   loop.state.reset();
   loop.tokenizer.reset();
@@ -187,7 +179,6 @@ Napi::Value StartTokenLoop(const Napi::CallbackInfo& info, std::shared_ptr<Gener
     if (!(top >= 0 && top <= 20 && top == std::floor(top))) Throw(env, ErrorKind::Validation, "topLogprobs must be an integer from 0 to 20");
     loop->top_logprobs = static_cast<int>(top);
   }
-  loop->registry = GetAddonData(env)->loops;
   {
     std::lock_guard<std::mutex> lock(state->run_mu);
     if (state->running) Throw(env, ErrorKind::GenAI, "Generator is already running generate/stream");
@@ -201,13 +192,13 @@ Napi::Value StartTokenLoop(const Napi::CallbackInfo& info, std::shared_ptr<Gener
                                    if (auto s = weak.lock()) s->stop = true;
                                  });
   Napi::Promise promise = loop->sink->Promise();
-  {
-    std::lock_guard<std::mutex> lock(loop->registry->mu);
-    loop->registry->running.push_back(state);
-  }
   Executor::Job job;
   job.work = [loop]() { RunLoop(*loop); };
   job.then = [loop]() { FinishLoop(*loop); };
+  // Environment teardown stops the loop like stop() does.
+  job.cancel = [weak = std::weak_ptr<GeneratorState>(state)]() {
+    if (auto s = weak.lock()) StopTokenLoop(*s);
+  };
   try {
     GetAddonData(env)->executor->Submit(env, std::move(job));
   } catch (const Napi::Error& e) {
@@ -230,12 +221,6 @@ void StopTokenLoop(GeneratorState& state) {
   // Interrupts a long prefill or step inside ONNX Runtime instead of waiting for it to finish.
   OgaResult* r = api.OgaGenerator_SetRuntimeOption(state.gen.get(), "terminate_session", "1");
   if (r) api.OgaDestroyResult(r);
-}
-
-void StopAllLoops(LoopRegistry& loops) {
-  std::unique_lock<std::mutex> lock(loops.mu);
-  for (auto& state : loops.running) StopTokenLoop(*state);
-  loops.idle.wait(lock, [&] { return loops.running.empty(); });
 }
 
 }  // namespace oga

@@ -1,7 +1,7 @@
 // Tokenizer: text <-> token ids and chat templates. Cheap calls stay synchronous; creation (parses
-// tokenizer.json) and encodeBatch run on the thread pool.
+// tokenizer.json) and encodeBatch run on the environment's executor (core/executor.h).
 #include "addon.h"
-#include "async.h"
+#include "core/async.h"
 
 #include <optional>
 

@@ -1,6 +1,6 @@
 // The stepwise C++ reference for the binding's batched greedy generation: the plain ORT-GenAI C API loop
 // (AppendTokenSequences, GenerateNextToken until done, GetSequenceData) with nothing of ours in between except
-// native/runtime.cc, so the library is loaded exactly as the addon loads it (ONNX Runtime by absolute path with
+// native/core/runtime.cc, so the library is loaded exactly as the addon loads it (ONNX Runtime by absolute path with
 // RTLD_GLOBAL, then ORT-GenAI). test/genai/generator.test.ts compares the addon against it.
 //
 //   stepwise_reference <ort lib> <genai lib> <model dir> <threads> <max_length> <ids> [<ids> ...]

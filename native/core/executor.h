@@ -7,6 +7,8 @@
 //  - latency: a worker that just finished spins briefly before sleeping, so the next step of a stepwise loop
 //    (submitted microseconds later by JS) starts at once instead of waiting for a sleeping thread to be woken.
 // Results reach the JS thread through one thread-safe function per environment.
+// Environment teardown is one path: Shutdown() cancels the running jobs (a token loop stops, an Engine's step loop
+// closes) and waits for every worker, so no native thread outlives the environment or the addon.
 #pragma once
 
 #include <napi.h>
@@ -34,6 +36,10 @@ class Executor {
     // Runs on the worker after it counts as idle again: for work that announces its end by other means (a
     // TokenSink), so the JS code the announcement wakes finds this worker free rather than starting another.
     Work then;
+    // Long-running work (token loops, step loops) must end when the environment does: Shutdown() calls this on
+    // the JS thread, possibly before `work` started, and then waits for `work` to return. Empty: work that ends
+    // by itself.
+    Work cancel;
   };
 
   explicit Executor(Napi::Env env);
@@ -42,7 +48,7 @@ class Executor {
   // JS thread.
   void Submit(Napi::Env env, Job job);
 
-  // Environment teardown, after loops and engines were told to stop: waits for running work, drops queued work.
+  // Environment teardown: cancels running work, drops queued work, waits for the workers to end.
   void Shutdown();
 
  private:

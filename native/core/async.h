@@ -10,7 +10,7 @@
 #include <string>
 #include <utility>
 
-#include "addon.h"
+#include "addon_data.h"
 #include "errors.h"
 #include "executor.h"
 

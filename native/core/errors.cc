@@ -1,6 +1,6 @@
 #include "errors.h"
 
-#include "addon.h"
+#include "addon_data.h"
 
 namespace oga {
 
@@ -14,18 +14,11 @@ Napi::Error MakeError(Napi::Env env, ErrorKind kind, const std::string& message)
       case ErrorKind::Validation: cls = &data->validation_error; break;
     }
   }
-  if (cls && !cls->IsEmpty()) {
-    // DisposedError's constructor takes the name of the object, not a full sentence.
-    std::string arg = message;
-    const std::string suffix = " has been disposed and can no longer be used";
-    if (kind == ErrorKind::Disposed && arg.size() > suffix.size() &&
-        arg.compare(arg.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      arg.resize(arg.size() - suffix.size());
-    }
-    return Napi::Error(env, cls->New({Napi::String::New(env, arg)}));
-  }
-  // Error classes not registered yet (raw use of the addon): keep the code so callers can still tell them apart.
-  Napi::Error err = Napi::Error::New(env, message);
+  if (cls && !cls->IsEmpty()) return Napi::Error(env, cls->New({Napi::String::New(env, message)}));
+  // Error classes not registered yet (raw use of the addon): the same sentence as DisposedError's, and the code, so
+  // callers can still tell them apart.
+  Napi::Error err =
+      Napi::Error::New(env, kind == ErrorKind::Disposed ? message + " has been disposed and can no longer be used" : message);
   static const char* codes[] = {"GENAI_ERROR", "DISPOSED", "VALIDATION_ERROR"};
   err.Value().Set("code", codes[static_cast<int>(kind)]);
   return err;

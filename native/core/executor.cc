@@ -24,6 +24,7 @@ struct Executor::Worker {
   std::atomic<bool> has_job{false};  // read while spinning, without `mu`
   Job job;                           // set under `mu` together with has_job
   bool exit = false;
+  Work cancel;  // guarded by Executor::mu_: the cancel of the job given to this worker until its work returned
 };
 
 Executor::Executor(Napi::Env env) {
@@ -51,6 +52,7 @@ void Executor::Submit(Napi::Env env, Job job) {
       } else {
         workers_.push_back(std::make_unique<Worker>());
         Worker* fresh = workers_.back().get();
+        fresh->cancel = job.cancel;
         try {
           fresh->thread = std::thread(&Executor::Run, this, fresh, std::move(job));
         } catch (const std::system_error& e) {
@@ -63,6 +65,7 @@ void Executor::Submit(Napi::Env env, Job job) {
       return;
     }
     worker->idle = false;
+    worker->cancel = job.cancel;
   }
   {
     std::lock_guard<std::mutex> lock(worker->mu);
@@ -85,9 +88,11 @@ void Executor::Run(Worker* self, Job job) {
     bool next = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
+      self->cancel = nullptr;
       if (!backlog_.empty()) {
         job = std::move(backlog_.front());
         backlog_.pop_front();
+        self->cancel = job.cancel;
         next = true;
       } else if (!closing_) {
         // Idle before the end is announced, so the JS call it triggers finds this worker, not a new one.
@@ -128,12 +133,18 @@ void Executor::Finished(Complete complete) {
 
 void Executor::Shutdown() {
   std::deque<Job> dropped;
+  std::vector<Work> cancels;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closing_) return;
     closing_ = true;
     dropped.swap(backlog_);
+    for (auto& worker : workers_) {
+      if (worker->cancel) cancels.push_back(worker->cancel);
+    }
   }
+  // Outside the lock: a cancel may take its job's own locks, which the job holds while it reaches for mu_.
+  for (auto& cancel : cancels) cancel();
   for (auto& worker : workers_) {
     {
       std::lock_guard<std::mutex> lock(worker->mu);

@@ -10,7 +10,8 @@
 
 namespace oga {
 
-// Which src/errors.ts class a failure becomes.
+// Which src/errors.ts class a failure becomes. For Disposed the message is the name of the object ("Engine"):
+// DisposedError's constructor makes the sentence.
 enum class ErrorKind { GenAI, Disposed, Validation };
 
 // Thrown off the JS thread (where no napi_env may be touched); async.h turns it into a rejection.
@@ -30,9 +31,7 @@ void Check(Napi::Env env, OgaResult* result);
 void Check(OgaResult* result);
 
 [[noreturn]] void Throw(Napi::Env env, ErrorKind kind, const std::string& message);
-[[noreturn]] inline void ThrowDisposed(Napi::Env env, const char* what) {
-  Throw(env, ErrorKind::Disposed, std::string(what) + " has been disposed and can no longer be used");
-}
+[[noreturn]] inline void ThrowDisposed(Napi::Env env, const char* what) { Throw(env, ErrorKind::Disposed, what); }
 
 // Strings returned by the C API that the caller must free.
 std::string TakeString(const char* s);
