@@ -12,6 +12,7 @@
         "native/config.cc",
         "native/engine.cc",
         "native/engine_request.cc",
+        "native/engine_event_loop.cc",
         "native/engine_step_loop.cc",
         "native/generator.cc",
         "native/generator_params.cc",

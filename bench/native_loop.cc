@@ -179,23 +179,89 @@ Run GenerateOnThreads(OgaModel* model, const Options& o) {
   return total;
 }
 
-// `concurrency` requests scheduled by ORT-GenAI's Engine (continuous batching), driven from one thread. The engine
-// is created once, outside the timing, and reused, as our Engine runner does.
-OgaEngine* engine = nullptr;  // freed before the model, in main
+// `concurrency` requests scheduled by ORT-GenAI's Engine, driven from one thread (the one that created the
+// engine: 0.16+ binds an engine to it). The engine is created once, outside the timing, and reused, as our Engine
+// runner does. The loaded library's Engine API decides the loop: 0.15's OgaEngineStep or 0.16+'s OgaEngineRun.
+OgaEngine* engine = nullptr;                 // freed before the model, in main
+OgaEngineEventBuffer* event_buffer = nullptr;  // 0.16+: freed before the engine
 
-Run GenerateWithEngine(OgaModel* model, const Options& o) {
-  std::string missing = oga::MissingEngineFunction();
-  if (!missing.empty()) {
-    throw std::runtime_error("no Engine with ORT-GenAI " + oga::GenAIVersionName() + ": it does not export " + missing);
-  }
-  if (!engine) Check(api.OgaCreateEngine(model, &engine));
+// Counts a request's new token: the first of each request sets TTFT (the last request's first token).
+struct EngineTally {
   Run total;
-  total.streams = o.concurrency;
-  auto t0 = Clock::now();
+  Clock::time_point t0 = Clock::now();
+  double first_ms = -1;
+  std::map<const OgaRequest*, int> counts;
+  const OgaRequest* first_request = nullptr;
+
+  void Token(const OgaRequest* request, int32_t token) {
+    if (request == first_request) total.tokens.push_back(token);
+    if (counts[request]++ == 0) {
+      double now = MsSince(t0, Clock::now());
+      if (first_ms < 0) first_ms = now;
+      total.ttft_ms = now;
+    }
+  }
+  Run Done(int concurrency) {
+    total.streams = concurrency;
+    total.e2e_ms = MsSince(t0, Clock::now());
+    total.decode_ms = total.e2e_ms - first_ms;
+    for (auto& [request, count] : counts) total.new_tokens += count;
+    total.new_tokens /= concurrency;
+    return total;
+  }
+};
+
+Run GenerateWithEventEngine(OgaModel* model, const Options& o) {
+  if (!engine) Check(api.OgaCreateEngine(model, &engine));
+  if (!event_buffer) Check(api.OgaCreateEngineEventBuffer(engine, 64, &event_buffer));
+  EngineTally tally;
+  std::vector<OgaRequest*> requests;
+  for (int i = 0; i < o.concurrency; ++i) {
+    OgaRequest* request = nullptr;
+    Check(api.OgaEngineCreateRequest(engine, nullptr, &request));
+    requests.push_back(request);
+    tally.counts[request] = 0;
+    OgaTurnOptions* turn = nullptr;
+    Check(api.OgaRequestCreateTurnOptions(request, &turn));
+    // Exactly gen_tokens, greedy, as MakeParams asks of a Generator.
+    Check(api.OgaTurnOptionsSetMaxGeneratedTokens(turn, o.gen_tokens));
+    Check(api.OgaTurnOptionsSetMinGeneratedTokens(turn, o.gen_tokens));
+    Check(api.OgaTurnOptionsSetDoSample(turn, false));
+    uint64_t turn_id = 0;
+    OgaResult* begun = api.OgaRequestBeginTurn(request, turn, o.prompt.data(), o.prompt.size(), &turn_id);
+    api.OgaDestroyTurnOptions(turn);
+    Check(begun);
+  }
+  tally.first_request = requests[0];
+  bool pending = true;
+  while ((Check(api.OgaEngineHasPendingRequests(engine, &pending)), pending)) {
+    Check(api.OgaEngineRun(engine, event_buffer));
+    for (size_t i = 0, n = api.OgaEngineEventBufferGetCount(event_buffer); i < n; ++i) {
+      const OgaEngineEvent* event = api.OgaEngineEventBufferGet(event_buffer, i);
+      uint32_t flags = 0;
+      Check(api.OgaEngineEventGetFlags(event, &flags));
+      if (flags & oga::engine_event::kFailed) throw std::runtime_error("the Engine failed a request");
+      if (!(flags & oga::engine_event::kToken)) continue;
+      const OgaRequest* request = nullptr;
+      int32_t token = 0;
+      Check(api.OgaEngineEventGetRequest(event, &request));
+      Check(api.OgaEngineEventGetToken(event, &token));
+      tally.Token(request, token);
+    }
+  }
+  for (auto* r : requests) {
+    Check(api.OgaRequestClose(r));
+    api.OgaDestroyRequest(r);
+  }
+  return tally.Done(o.concurrency);
+}
+
+Run GenerateWithStepEngine(OgaModel* model, const Options& o) {
+  if (!engine) Check(api.OgaCreateEngine(model, &engine));
+  EngineTally tally;
   std::vector<OgaGeneratorParams*> params;
   std::vector<OgaRequest*> requests;
   std::vector<OgaSequences*> seqs;
-  std::map<OgaRequest*, int> counts;
   for (int i = 0; i < o.concurrency; ++i) {
     params.push_back(MakeParams(model, o, 1));
     OgaRequest* request = nullptr;
@@ -204,10 +270,10 @@ Run GenerateWithEngine(OgaModel* model, const Options& o) {
     Check(api.OgaRequestAddTokens(request, seqs.back()));
     Check(api.OgaEngineAddRequest(engine, request));
     requests.push_back(request);
-    counts[request] = 0;
+    tally.counts[request] = 0;
   }
+  tally.first_request = requests[0];
   bool pending = true;
-  double first_ms = -1;
   while (pending) {
     OgaRequest* ready = nullptr;
     Check(api.OgaEngineStep(engine, &ready));
@@ -216,24 +282,25 @@ Run GenerateWithEngine(OgaModel* model, const Options& o) {
       while ((Check(api.OgaRequestHasUnseenTokens(ready, &unseen)), unseen)) {
         int32_t token = 0;
         Check(api.OgaRequestGetUnseenToken(ready, &token));
-        if (ready == requests[0]) total.tokens.push_back(token);
-        if (counts[ready]++ == 0) {
-          double now = MsSince(t0, Clock::now());
-          if (first_ms < 0) first_ms = now;
-          total.ttft_ms = now;  // the last request to get its first token
-        }
+        tally.Token(ready, token);
       }
     }
     Check(api.OgaEngineHasPendingRequests(engine, &pending));
   }
-  total.e2e_ms = MsSince(t0, Clock::now());
-  total.decode_ms = total.e2e_ms - first_ms;
-  for (auto& [request, count] : counts) total.new_tokens += count;
-  total.new_tokens /= o.concurrency;
   for (auto* r : requests) api.OgaDestroyRequest(r);
   for (auto* s : seqs) api.OgaDestroySequences(s);
   for (auto* p : params) api.OgaDestroyGeneratorParams(p);
-  return total;
+  return tally.Done(o.concurrency);
+}
+
+Run GenerateWithEngine(OgaModel* model, const Options& o) {
+  std::string missing;
+  switch (oga::EngineApiOf(&missing)) {
+    case oga::EngineApi::Step: return GenerateWithStepEngine(model, o);
+    case oga::EngineApi::Events: return GenerateWithEventEngine(model, o);
+    case oga::EngineApi::None: break;
+  }
+  throw std::runtime_error("no Engine with ORT-GenAI " + oga::GenAIVersionName() + ": it does not export " + missing);
 }
 
 Run RunOnce(OgaModel* model, const Options& o) {
@@ -317,6 +384,7 @@ int main(int argc, char** argv) {
       std::printf("{\"error\":\"%s\"}\n", Escape(e.what()).c_str());
     }
   }
+  if (event_buffer) api.OgaDestroyEngineEventBuffer(event_buffer);
   if (engine) api.OgaDestroyEngine(engine);
   api.OgaDestroyTokenizer(tokenizer);
   api.OgaDestroyModel(model);

@@ -27,6 +27,10 @@ Napi::Value RuntimeInfo(const Napi::CallbackInfo& info) {
   out.Set("ortPath", LoadedOrtPath());
   out.Set("genaiPath", LoadedGenAIPath());
   out.Set("genaiVersion", LoadedGenAIVersion());
+  // Which Engine API the loaded library has: 'step' (0.15, OgaEngineStep), 'events' (0.16+, OgaEngineRun), or ''.
+  std::string missing;
+  const EngineApi engine_api = IsLoaded() ? EngineApiOf(&missing) : EngineApi::None;
+  out.Set("engineApi", engine_api == EngineApi::Step ? "step" : engine_api == EngineApi::Events ? "events" : "");
   return out;
 }
 

@@ -19,16 +19,16 @@ class Engine : public HandleWrap<Engine, EngineState> {
   static Napi::Value Create(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     std::shared_ptr<OgaModel> model = ModelFrom(env, info.Length() > 0 ? info[0] : env.Undefined());
-    std::string missing = MissingEngineFunction();
-    if (!missing.empty()) {
+    std::string missing;
+    const EngineApi which = EngineApiOf(&missing);
+    if (which == EngineApi::None) {
       Throw(env, ErrorKind::GenAI,
-            "Engine is not available with ORT-GenAI " + GenAIVersionName() + ": it does not export " + missing +
-                " (this binding drives the 0.15 Engine API, which 0.16 replaced)");
+            "Engine is not available with ORT-GenAI " + GenAIVersionName() + ": it does not export " + missing);
     }
     auto state = std::make_shared<EngineState>();
     state->model = std::move(model);
     Executor::Job loop;
-    loop.work = [state]() { RunStepLoop(state); };
+    loop.work = [state, which]() { which == EngineApi::Step ? RunStepLoop(state) : RunEventLoop(state); };
     // Environment teardown closes the Engine like dispose() does.
     loop.cancel = [weak = std::weak_ptr<EngineState>(state)]() {
       if (auto s = weak.lock()) s->Close();

@@ -1,5 +1,5 @@
 // State shared by the Engine wrapper (engine.cc), its requests (engine_request.cc) and the step loop that drives
-// ORT-GenAI's engine (engine_step_loop.cc). The step loop is an Executor job: it creates the library's engine,
+// ORT-GenAI's engine (engine_step_loop.cc or engine_event_loop.cc). The step loop is an Executor job: it creates the library's engine,
 // makes every C call on it and its requests (so they are serialised without locking the library), and ends when
 // the Engine is disposed or the environment's executor shuts down. JS only queues requests and stop flags for it.
 #pragma once
@@ -68,8 +68,10 @@ struct EngineState {
   }
 };
 
-// The step loop over the 0.15 Engine API (OgaEngineStep); returns when the Engine is closed.
+// The step loop, over the 0.15 Engine API (OgaEngineStep, engine_step_loop.cc) or the 0.16+ one (OgaEngineRun,
+// engine_event_loop.cc), whichever the loaded library has; returns when the Engine is closed.
 void RunStepLoop(const std::shared_ptr<EngineState>& state);
+void RunEventLoop(const std::shared_ptr<EngineState>& state);
 
 // engine.createRequest(params): the wrapped EngineRequest (engine_request.cc).
 Napi::Object NewEngineRequest(Napi::Env env, const std::shared_ptr<EngineState>& engine, Napi::Value params);

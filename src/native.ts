@@ -112,8 +112,11 @@ export interface NativeEngine extends NativeDisposable {
 
 export interface NativeBinding {
   loadRuntime(ortPath: string, genaiPath: string): void;
-  /** genaiVersion: the loaded ORT-GenAI's release as its file states it ('' when unknown or not loaded). */
-  runtimeInfo(): { loaded: boolean; ortPath: string; genaiPath: string; genaiVersion: string };
+  /**
+   * genaiVersion: the loaded ORT-GenAI's release as its file states it ('' when unknown or not loaded).
+   * engineApi: the Engine API the Engine drives, 'step' (0.15's OgaEngineStep) or 'events' (0.16+'s OgaEngineRun).
+   */
+  runtimeInfo(): { loaded: boolean; ortPath: string; genaiPath: string; genaiVersion: string; engineApi: '' | 'step' | 'events' };
   setErrorClasses(classes: { GenAIError: unknown; DisposedError: unknown; ValidationError: unknown }): void;
   setLogBool(name: string, value: boolean): void;
   setLogString(name: string, value: string): void;

@@ -143,8 +143,10 @@ std::string LoadGenAI(const std::string& path) {
   }
   OGA_API_FUNCTIONS(OGA_RESOLVE)
 #undef OGA_RESOLVE
-#define OGA_RESOLVE_OPTIONAL(name) table.name = reinterpret_cast<decltype(table.name)>(dlsym(genai, #name));
+#define OGA_RESOLVE_OPTIONAL(name, ...) table.name = reinterpret_cast<decltype(table.name)>(dlsym(genai, #name));
   OGA_ENGINE_FUNCTIONS(OGA_RESOLVE_OPTIONAL)
+  OGA_ENGINE_STEP_FUNCTIONS(OGA_RESOLVE_OPTIONAL)
+  OGA_ENGINE_EVENT_FUNCTIONS(OGA_RESOLVE_OPTIONAL)
 #undef OGA_RESOLVE_OPTIONAL
   api = table;
   return "";
@@ -203,12 +205,25 @@ bool GenAIOlderThan(int major, int minor) {
   return have_major < major || (have_major == major && have_minor < minor);
 }
 
-std::string MissingEngineFunction() {
-#define OGA_FIRST_MISSING(name) \
-  if (!api.name) return #name;
-  OGA_ENGINE_FUNCTIONS(OGA_FIRST_MISSING)
+EngineApi EngineApiOf(std::string* missing) {
+  // The first function of `list` the library lacks, or "".
+  std::string common, step, events;
+#define OGA_FIRST_MISSING(out, name, ...) \
+  if (out.empty() && !api.name) out = #name;
+#define OGA_COMMON(name) OGA_FIRST_MISSING(common, name)
+#define OGA_STEP(name) OGA_FIRST_MISSING(step, name)
+#define OGA_EVENTS(name, ...) OGA_FIRST_MISSING(events, name)
+  OGA_ENGINE_FUNCTIONS(OGA_COMMON)
+  OGA_ENGINE_STEP_FUNCTIONS(OGA_STEP)
+  OGA_ENGINE_EVENT_FUNCTIONS(OGA_EVENTS)
+#undef OGA_EVENTS
+#undef OGA_STEP
+#undef OGA_COMMON
 #undef OGA_FIRST_MISSING
-  return "";
+  if (common.empty() && step.empty()) return EngineApi::Step;
+  if (common.empty() && events.empty()) return EngineApi::Events;
+  *missing = !common.empty() ? common : step + " (0.15 Engine API) and " + events + " (0.16+ Engine API)";
+  return EngineApi::None;
 }
 
 }  // namespace oga

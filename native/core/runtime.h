@@ -91,21 +91,27 @@
   X(OgaUnloadAdapter)                             \
   X(OgaSetActiveAdapter)
 
-// The 0.15 Engine API: 0.16+ replaced it (OgaEngineRun, event buffers, request options), so these may be missing.
-// A missing one is a null pointer; the call that needs it fails with an error naming the loaded version.
+// The Engine API, which 0.16 redesigned, so each release has one of two sets and these may be missing: a missing
+// one is a null pointer, and Engine.create says which version lacks what (EngineApiOf).
+// Common to both designs.
 #define OGA_ENGINE_FUNCTIONS(X)                   \
   X(OgaCreateEngine)                              \
   X(OgaDestroyEngine)                             \
-  X(OgaEngineStep)                                \
   X(OgaEngineHasPendingRequests)                  \
+  X(OgaDestroyRequest)
+
+// 0.15: OgaEngineStep hands back one ready request, whose tokens are read with OgaRequestGetUnseenToken.
+#define OGA_ENGINE_STEP_FUNCTIONS(X)              \
+  X(OgaEngineStep)                                \
   X(OgaEngineAddRequest)                          \
   X(OgaEngineRemoveRequest)                       \
   X(OgaCreateRequest)                             \
   X(OgaRequestAddTokens)                          \
-  X(OgaDestroyRequest)                            \
   X(OgaRequestHasUnseenTokens)                    \
   X(OgaRequestGetUnseenToken)                     \
   X(OgaRequestIsDone)
+
+#include "engine_events_api.h"
 
 namespace oga {
 
@@ -113,7 +119,11 @@ struct Api {
 #define OGA_DECLARE_POINTER(name) decltype(&::name) name = nullptr;
   OGA_API_FUNCTIONS(OGA_DECLARE_POINTER)
   OGA_ENGINE_FUNCTIONS(OGA_DECLARE_POINTER)
+  OGA_ENGINE_STEP_FUNCTIONS(OGA_DECLARE_POINTER)
 #undef OGA_DECLARE_POINTER
+#define OGA_DECLARE_TYPED_POINTER(name, ret, params) ret(*name) params = nullptr;
+  OGA_ENGINE_EVENT_FUNCTIONS(OGA_DECLARE_TYPED_POINTER)
+#undef OGA_DECLARE_TYPED_POINTER
 };
 
 // The process-wide table; valid only after Load() succeeded. dlopen state is per process, so every
@@ -134,7 +144,9 @@ std::string LoadedGenAIVersion();
 bool GenAIOlderThan(int major, int minor);
 // "0.15.2", or "(unknown version)", for messages.
 std::string GenAIVersionName();
-// The first OGA_ENGINE_FUNCTIONS entry the loaded library lacks, or "" when it has the whole 0.15 Engine API.
-std::string MissingEngineFunction();
+// Which Engine API the loaded library has: the 0.15 one (OgaEngineStep), the 0.16+ one (OgaEngineRun, event
+// buffers, request and turn options), or neither (then *missing says what it lacks, for the message).
+enum class EngineApi { None, Step, Events };
+EngineApi EngineApiOf(std::string* missing);
 
 }  // namespace oga

@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ValidationError } from '../errors.js';
-import { resolveRuntimeLibraries } from '../runtime.js';
 import { measureAsyncFloor } from './async-floor.js';
 import { readModelInfo, syntheticPrompt, type ModelInfo } from './model-info.js';
 import { presetModel } from './model-source.js';
@@ -19,16 +18,6 @@ const CONCURRENCY_MODES: Partial<Record<RunnerName, ConcurrencyMode[]>> = {
   generate: ['concurrent', 'engine'],
   'python-og': ['batched', 'concurrent'],
 };
-
-/**
- * The modes this runtime offers: the engine rows drive the 0.15 Engine API, which 0.16 replaced, so they are left
- * out on a later release (a Python environment's runtime states its version before anything is loaded).
- */
-function concurrencyModes(): Partial<Record<RunnerName, ConcurrencyMode[]>> {
-  const version = resolveRuntimeLibraries().genaiVersion;
-  if (version === undefined || version.startsWith('0.15.')) return CONCURRENCY_MODES;
-  return Object.fromEntries(Object.entries(CONCURRENCY_MODES).map(([runner, modes]) => [runner, modes.filter((m) => m !== 'engine')]));
-}
 
 /** The binding's own cost is measured where ORT's compute per step is smallest: a counting model. */
 const PROBE = { preset: 'tiny-deterministic', promptTokens: 16, genTokens: 512 } as const;
@@ -72,7 +61,7 @@ async function measureModel(info: ModelInfo, options: BenchOptions, scratch: str
       batch: options.batch, threads, transformersjsDir,
     };
     cells.push(...(await measureGroup({
-      spec, runners: options.runners, concurrencyModes: concurrencyModes(), concurrency: options.concurrency,
+      spec, runners: options.runners, concurrencyModes: CONCURRENCY_MODES, concurrency: options.concurrency,
       repeat: options.repeat, warmup: options.warmup,
     }, log)));
   }

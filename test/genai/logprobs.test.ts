@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine, Generator, GeneratorParams, Model, ValidationError } from '../../src/index.js';
 import { fixtureModel } from '../helpers/fixtures.js';
-import { HAS_ENGINE, PROMPT_IDS, testModels } from './models.js';
+import { PROMPT_IDS, testModels } from './models.js';
 
 // logprobs come from the native token loop; the reference is the stepwise API: getLogits() before each
 // generateNextToken(), log-softmaxed here in float64.
@@ -68,8 +68,7 @@ describe.each(testModels())('logprobs on $name', ({ dir }) => {
   });
 });
 
-// With ORT-GenAI >= 0.16 there is no Engine at all (test/genai/engine.test.ts checks that refusal).
-describe.each(HAS_ENGINE ? ['tiny-random'] : [])('logprobs with the Engine on %s', () => {
+describe.each(['tiny-random'])('logprobs with the Engine on %s', () => {
   it('are refused (its requests run in the Engine\'s own step loop)', async () => {
     using model = await Model.load(fixtureModel('tiny-random'), { threads: 1 });
     const engine = await Engine.create(model);

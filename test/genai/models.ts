@@ -26,5 +26,8 @@ export const PROMPT_TEXT = 'The the, and';
 
 /** The ORT-GenAI release this test process runs on: the npm 0.15.2 build, or ORTGENAI_PYTHON's wheel (0.18.0). */
 export const GENAI_VERSION = binding().runtimeInfo().genaiVersion;
-/** 0.16 replaced the Engine API this binding drives: on later releases Engine.create refuses. */
-export const HAS_ENGINE = /^0\.15\./.test(GENAI_VERSION);
+/**
+ * The Engine API the loaded library has: 'step' (0.15's OgaEngineStep) or 'events' (0.16+'s OgaEngineRun). The
+ * Engine runs on both; tests of what differs between them branch on this.
+ */
+export const ENGINE_API = binding().runtimeInfo().engineApi;
