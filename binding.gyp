@@ -13,6 +13,7 @@
         "native/engine.cc",
         "native/engine_request.cc",
         "native/engine_event_loop.cc",
+        "native/engine_loop.cc",
         "native/engine_step_loop.cc",
         "native/generator.cc",
         "native/generator_params.cc",

@@ -34,15 +34,20 @@ class Engine : public HandleWrap<Engine, EngineState> {
       if (auto s = weak.lock()) s->Close();
     };
     GetAddonData(env)->executor->Submit(env, std::move(loop));  // no thread left: create() throws
-    return RunAsync<std::shared_ptr<EngineState>>(
-        env,
-        [state]() {
-          state->AwaitStart();
-          return state;
-        },
-        [](Napi::Env env, std::shared_ptr<EngineState>& started) -> Napi::Value {
-          return Wrap(env, GetAddonData(env)->engine, started);
-        });
+    try {
+      return RunAsync<std::shared_ptr<EngineState>>(
+          env,
+          [state]() {
+            state->AwaitStart();
+            return state;
+          },
+          [](Napi::Env env, std::shared_ptr<EngineState>& started) -> Napi::Value {
+            return Wrap(env, GetAddonData(env)->engine, started);
+          });
+    } catch (const Napi::Error&) {
+      state->Close();  // nobody will get this Engine: its step loop ends
+      throw;
+    }
   }
 
   // createRequest(params): EngineRequest — see EngineRequest.run.

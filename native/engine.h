@@ -1,5 +1,6 @@
 // State shared by the Engine wrapper (engine.cc), its requests (engine_request.cc) and the step loop that drives
-// ORT-GenAI's engine (engine_step_loop.cc or engine_event_loop.cc). The step loop is an Executor job: it creates the library's engine,
+// ORT-GenAI's engine (engine_loop.h: engine_step_loop.cc or engine_event_loop.cc). The step loop is an Executor
+// job: it creates the library's engine,
 // makes every C call on it and its requests (so they are serialised without locking the library), and ends when
 // the Engine is disposed or the environment's executor shuts down. JS only queues requests and stop flags for it.
 #pragma once

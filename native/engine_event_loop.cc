@@ -7,9 +7,8 @@
 // manager's size; `engine.static_batching.max_batch_size` is read but does not change it), later requests wait
 // for the whole batch; dynamic batching needs a PagedAttention graph, as in 0.15. Closing a request takes it out of
 // its batch's sampling at once, so a stopped request needs no fresh engine here.
-#include <unordered_map>
 
-#include "engine.h"
+#include "engine_loop.h"
 
 namespace oga {
 namespace {
@@ -18,9 +17,6 @@ using engine_event::kFailed;
 using engine_event::kToken;
 using engine_event::kTurnFinished;
 
-struct EngineDeleter {
-  void operator()(OgaEngine* e) const { api.OgaDestroyEngine(e); }
-};
 struct BufferDeleter {
   void operator()(OgaEngineEventBuffer* b) const { api.OgaDestroyEngineEventBuffer(b); }
 };
@@ -77,43 +73,12 @@ std::string ErrorCodeName(uint32_t code) {
 }
 
 // Owns the OgaEngine, its event buffer and every OgaRequest; nothing else touches them.
-class EventLoop {
+class EventLoop : public EngineLoop {
  public:
-  explicit EventLoop(std::shared_ptr<EngineState> state) : s_(std::move(state)) {}
-
-  void Run() {
-    try {
-      CreateEngine();
-    } catch (const Failure& f) {
-      return s_->Started(f.message);
-    }
-    s_->Started("");
-    bool busy = false;
-    for (;;) {
-      std::vector<RequestPtr> added;
-      bool closing = false;
-      {
-        std::unique_lock<std::mutex> lock(s_->mu);
-        s_->wake.wait(lock, [&] { return s_->closing || s_->stop_requested || !s_->inbox.empty() || busy; });
-        closing = s_->closing;
-        added.swap(s_->inbox);
-        if (closing) added.insert(added.end(), s_->queued.begin(), s_->queued.end());
-        s_->stop_requested = false;
-      }
-      if (closing) {
-        for (auto& r : added) Finish(*r, TokenSink::Outcome::Stopped);
-        break;
-      }
-      for (auto& r : added) Admit(r);
-      RetireStopped();
-      busy = Step();
-    }
-    EndAll(TokenSink::Outcome::Stopped);
-    DropEngine();
-  }
+  using EngineLoop::EngineLoop;
 
  private:
-  void CreateEngine() {
+  void CreateEngine() override {
     OgaEngine* engine = nullptr;
     Check(api.OgaCreateEngine(s_->model.get(), &engine));
     engine_.reset(engine);
@@ -122,8 +87,8 @@ class EventLoop {
     buffer_.reset(buffer);
   }
 
-  // Creates the library's request and begins its one turn; a request it refuses fails on its own.
-  void Admit(const RequestPtr& r) {
+  // Creates the library's request and begins its one turn.
+  void Admit(const RequestPtr& r) override {
     if (r->stop) return Finish(*r, TokenSink::Outcome::Stopped);
     OgaRequest* request = nullptr;
     try {
@@ -140,21 +105,11 @@ class EventLoop {
     }
   }
 
-  // Stopped requests end for JS now; closing one takes it out of its batch's sampling at once.
-  void RetireStopped() {
-    for (auto it = live_.begin(); it != live_.end();) {
-      if (!it->second->stop) {
-        ++it;
-        continue;
-      }
-      Release(it->first);
-      Finish(*it->second, TokenSink::Outcome::Stopped);
-      it = live_.erase(it);
-    }
-  }
+  // Closing takes a stopped request out of its batch's sampling at once.
+  void Abandon(OgaRequest* request) override { Release(request); }
 
-  // One OgaEngineRun; returns whether the engine has more work.
-  bool Step() {
+  // One OgaEngineRun.
+  bool Step() override {
     if (!engine_) return false;
     try {
       bool pending = false;
@@ -209,7 +164,7 @@ class EventLoop {
   }
 
   // Closing frees the request's place in the engine at once; without an engine the handle is only destroyed.
-  void Release(OgaRequest* request) {
+  void Release(OgaRequest* request) override {
     if (engine_) {
       OgaResult* result = api.OgaRequestClose(request);
       if (result) api.OgaDestroyResult(result);
@@ -217,30 +172,14 @@ class EventLoop {
     api.OgaDestroyRequest(request);
   }
 
-  void Finish(EngineRequestState& r, TokenSink::Outcome outcome, std::string error = "") {
-    if (r.stream) api.OgaDestroyTokenizerStream(r.stream);
-    r.stream = nullptr;
-    r.sink->Finish(outcome, std::move(error));
-  }
-
-  void EndAll(TokenSink::Outcome outcome, const std::string& error = "") {
-    for (auto& [raw, r] : live_) {
-      Finish(*r, outcome, error);
-      Release(raw);
-    }
-    live_.clear();
-  }
-
   // The buffer goes before the engine it was made for; the next request creates both anew.
-  void DropEngine() {
+  void DropEngine() override {
     buffer_.reset();
     engine_.reset();
   }
 
-  std::shared_ptr<EngineState> s_;
-  std::unique_ptr<OgaEngine, EngineDeleter> engine_;
+  EnginePtr engine_;
   std::unique_ptr<OgaEngineEventBuffer, BufferDeleter> buffer_;
-  std::unordered_map<OgaRequest*, RequestPtr> live_;
 };
 
 }  // namespace

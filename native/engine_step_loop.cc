@@ -8,73 +8,30 @@
 // stopped request is finished for JS at once, and when nothing but stopped requests is left, the engine is
 // replaced by a fresh one instead of decoding them to the end.
 #include <algorithm>
-#include <unordered_map>
 
-#include "engine.h"
+#include "engine_loop.h"
 
 namespace oga {
 
 namespace {
 
-struct EngineDeleter {
-  void operator()(OgaEngine* e) const { api.OgaDestroyEngine(e); }
-};
-using EnginePtr = std::unique_ptr<OgaEngine, EngineDeleter>;
-
-EnginePtr CreateEngine(OgaModel* model) {
-  OgaEngine* raw = nullptr;
-  Check(api.OgaCreateEngine(model, &raw));
-  return EnginePtr(raw);
-}
-
 // Owns the OgaEngine and every OgaRequest; nothing else touches them.
-class StepLoop {
+class StepLoop : public EngineLoop {
  public:
-  explicit StepLoop(std::shared_ptr<EngineState> state) : s_(std::move(state)) {}
-
-  void Run() {
-    try {
-      engine_ = CreateEngine(s_->model.get());
-    } catch (const Failure& f) {
-      return s_->Started(f.message);
-    }
-    s_->Started("");
-    bool busy = false;
-    for (;;) {
-      std::vector<RequestPtr> added;
-      bool closing = false;
-      {
-        std::unique_lock<std::mutex> lock(s_->mu);
-        s_->wake.wait(lock, [&] { return s_->closing || s_->stop_requested || !s_->inbox.empty() || busy; });
-        closing = s_->closing;
-        added.swap(s_->inbox);
-        if (closing) added.insert(added.end(), s_->queued.begin(), s_->queued.end());
-        s_->stop_requested = false;
-      }
-      if (closing) {
-        for (auto& r : added) Finish(*r, TokenSink::Outcome::Stopped);
-        break;
-      }
-      for (auto& r : added) Admit(r);
-      RetireStopped();
-      busy = Step();
-      if (live_.empty() && !abandoned_.empty()) {
-        // Only stopped requests are left: start over with a fresh engine rather than decoding them to the end.
-        DropEngine();
-        busy = false;
-      }
-    }
-    EndAll(TokenSink::Outcome::Stopped);
-    DropEngine();
-  }
+  using EngineLoop::EngineLoop;
 
  private:
-  // Hands a new request to the library; a request it refuses fails on its own.
-  void Admit(const RequestPtr& r) {
+  void CreateEngine() override {
+    OgaEngine* raw = nullptr;
+    Check(api.OgaCreateEngine(s_->model.get(), &raw));
+    engine_.reset(raw);
+  }
+
+  void Admit(const RequestPtr& r) override {
     if (r->stop) return Finish(*r, TokenSink::Outcome::Stopped);
     OgaRequest* request = nullptr;
     try {
-      if (!engine_) engine_ = CreateEngine(s_->model.get());
+      if (!engine_) CreateEngine();
       Check(api.OgaCreateRequest(r->params.get(), &request));
       OgaSequences* seqs = nullptr;
       Check(api.OgaCreateSequences(&seqs));
@@ -85,29 +42,31 @@ class StepLoop {
       Check(api.OgaEngineAddRequest(engine_.get(), request));
       live_[request] = r;
     } catch (const Failure& f) {
-      if (request) api.OgaDestroyRequest(request);
+      if (request) Release(request);
       Finish(*r, TokenSink::Outcome::Failed, f.message);
     }
   }
 
-  // Stopped requests end for JS now. The library keeps decoding them with their batch (RemoveRequest only marks
-  // them), so they stay until they complete or the engine is replaced.
-  void RetireStopped() {
-    for (auto it = live_.begin(); it != live_.end();) {
-      if (!it->second->stop) {
-        ++it;
-        continue;
-      }
-      OgaResult* result = api.OgaEngineRemoveRequest(engine_.get(), it->first);
-      if (result) api.OgaDestroyResult(result);
-      abandoned_.push_back(it->first);
-      Finish(*it->second, TokenSink::Outcome::Stopped);
-      it = live_.erase(it);
-    }
+  // The library keeps decoding a removed request with its batch (RemoveRequest only marks it), so its handle
+  // stays until it completes or the engine is replaced.
+  void Abandon(OgaRequest* request) override {
+    OgaResult* result = api.OgaEngineRemoveRequest(engine_.get(), request);
+    if (result) api.OgaDestroyResult(result);
+    abandoned_.push_back(request);
   }
 
-  // One OgaEngineStep; returns whether the engine has more work.
-  bool Step() {
+  void Release(OgaRequest* request) override { api.OgaDestroyRequest(request); }
+
+  // One OgaEngineStep. When only stopped requests are left, starts over with a fresh engine rather than decoding
+  // them to the end.
+  bool Step() override {
+    const bool more = StepOnce();
+    if (!live_.empty() || abandoned_.empty()) return more;
+    DropEngine();
+    return false;
+  }
+
+  bool StepOnce() {
     if (!engine_) return false;
     try {
       bool pending = false;
@@ -157,30 +116,14 @@ class StepLoop {
     api.OgaDestroyRequest(ready);
   }
 
-  void Finish(EngineRequestState& r, TokenSink::Outcome outcome, std::string error = "") {
-    if (r.stream) api.OgaDestroyTokenizerStream(r.stream);
-    r.stream = nullptr;
-    r.sink->Finish(outcome, std::move(error));
-  }
-
-  void EndAll(TokenSink::Outcome outcome, const std::string& error = "") {
-    for (auto& [raw, r] : live_) {
-      Finish(*r, outcome, error);
-      api.OgaDestroyRequest(raw);
-    }
-    live_.clear();
-  }
-
   // Destroys the engine and the stopped requests only it still used; the next request creates a new engine.
-  void DropEngine() {
+  void DropEngine() override {
     engine_.reset();
     for (OgaRequest* raw : abandoned_) api.OgaDestroyRequest(raw);
     abandoned_.clear();
   }
 
-  std::shared_ptr<EngineState> s_;
   EnginePtr engine_;
-  std::unordered_map<OgaRequest*, RequestPtr> live_;
   std::vector<OgaRequest*> abandoned_;
 };
 
