@@ -1,4 +1,4 @@
-// Hands tokens produced on a native thread (the token loop, the Engine's step thread) to a JS callback, and
+// Hands tokens produced on a native thread (the token loop, the Engine's step loop) to a JS callback, and
 // settles a Promise when the producer is finished. Tokens reach JS in batches: at most one delivery is queued at a
 // time and tokens produced meanwhile join it, so a slow consumer costs one call, not one per token.
 #pragma once
