@@ -153,6 +153,9 @@ class EventLoop : public EngineLoop {
       r.sink->Produce(&token, 1, text);
     }
     if (!(flags & kTurnFinished)) return fatal;
+    uint32_t reason = 0;
+    Check(api.OgaEngineEventGetFinishReason(event, &reason));
+    if (reason == engine_event::kFinishEos) DeliverEos(r);
     if (flags & kFailed) {
       Finish(r, TokenSink::Outcome::Failed, "ORT-GenAI's Engine failed this request (" + ErrorCodeName(code) + ")");
     } else {
@@ -161,6 +164,21 @@ class EventLoop : public EngineLoop {
     Release(it->first);
     live_.erase(it);
     return fatal;
+  }
+
+  // The 0.16+ Engine keeps the end-of-sequence token out of a request's tokens and says "Eos" instead; a
+  // Generator's token loop (and the 0.15 Engine) deliver it as the last token, which is how JS tells an EOS end
+  // from a length end. So it is delivered here too: the tokenizer's first EOS id (JS drops it from the result).
+  void DeliverEos(EngineRequestState& r) {
+    if (!r.tokenizer) return;
+    const int32_t* ids = nullptr;
+    size_t count = 0;
+    Check(api.OgaTokenizerGetEosTokenIds(r.tokenizer.get(), &ids, &count));
+    if (count == 0) return;
+    int32_t token = ids[0];
+    const char* text = nullptr;
+    if (r.stream) Check(api.OgaTokenizerStreamDecode(r.stream, token, &text));
+    r.sink->Produce(&token, 1, text);
   }
 
   // Closing frees the request's place in the engine at once; without an engine the handle is only destroyed.

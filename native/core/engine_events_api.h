@@ -24,6 +24,8 @@ constexpr uint32_t kTurnFinished = 1u << 1;
 constexpr uint32_t kCapacityBlocked = 1u << 2;
 constexpr uint32_t kFailed = 1u << 3;
 constexpr uint32_t kRetryable = 1u << 4;
+// OgaFinishReason: the turn sampled an end-of-sequence token.
+constexpr uint32_t kFinishEos = 1;
 // OgaErrorCode values that leave the engine unusable.
 constexpr uint32_t kEngineContractFailure = 5;
 constexpr uint32_t kEngineExecutionFailure = 6;
@@ -54,4 +56,5 @@ constexpr uint32_t kEngineExecutionFailure = 6;
   X(OgaEngineEventGetFlags, OgaResult*, (const OgaEngineEvent*, uint32_t*))                                     \
   X(OgaEngineEventGetRequest, OgaResult*, (const OgaEngineEvent*, const OgaRequest**))                          \
   X(OgaEngineEventGetToken, OgaResult*, (const OgaEngineEvent*, int32_t*))                                      \
+  X(OgaEngineEventGetFinishReason, OgaResult*, (const OgaEngineEvent*, uint32_t*))                              \
   X(OgaEngineEventGetErrorCode, OgaResult*, (const OgaEngineEvent*, uint32_t*))

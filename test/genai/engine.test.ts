@@ -148,6 +148,27 @@ describe.each([{ name: 'tiny-random', dir: fixtureModel('tiny-random') }])(`Engi
   });
 });
 
+// tiny-deterministic continues x0, x0+1, ... so a prompt just below the EOS id (50256) ends on EOS after two tokens.
+describe(`a request that ends on EOS through the Engine (${ENGINE_API} API, ORT-GenAI ${GENAI_VERSION})`, () => {
+  it(ENGINE_API === 'events' ? "ends as 'stop', as model.generate() does" : 'fails in the 0.15.2 library, and the engine keeps serving', async () => {
+    using model = await Model.load(fixtureModel('tiny-deterministic'), { threads: 1 });
+    const prompt = [50252, 50253];
+    const solo = await model.generate(prompt, { maxTokens: 8 });
+    expect([Array.from(solo.tokens), solo.finishReason]).toEqual([[50254, 50255], 'stop']);
+    using engine = await Engine.create(model);
+    if (ENGINE_API === 'events') {
+      // 0.16+ reports the EOS as a finish reason instead of a token; the addon hands JS the token, as 0.15 does.
+      expect(plain(await engine.generate(prompt, { maxTokens: 8 }))).toEqual(plain(solo));
+    } else {
+      const err = await engine.generate(prompt, { maxTokens: 8 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(GenAIError);
+      expect((err as Error).message).toBe('Expected at least one request to be ready, but none were found.');
+      // The step loop started over with a fresh engine.
+      expect((await engine.generate([7, 8, 9], { maxTokens: 3 })).tokens).toEqual(Int32Array.from([10, 11, 12]));
+    }
+  });
+});
+
 describe.each([GENAI_VERSION])('Engine on models ORT-GenAI %s cannot schedule', () => {
   let dir: string;
   beforeAll(() => {
