@@ -120,7 +120,7 @@ class EventLoop : public EngineLoop {
       const size_t count = api.OgaEngineEventBufferGetCount(buffer_.get());
       for (size_t i = 0; i < count; i++) fatal |= Handle(api.OgaEngineEventBufferGet(buffer_.get(), i));
       if (fatal) {
-        // The library keeps the cause for the next run: fail what is left with it, and start over.
+        // The library keeps the cause for the next run: fail every request with it, and start over.
         Check(api.OgaEngineRun(engine_.get(), buffer_.get()));
         throw Failure(ErrorKind::GenAI, "the Engine failed and can no longer be used");
       }
@@ -152,7 +152,8 @@ class EventLoop : public EngineLoop {
       if (r.stream) Check(api.OgaTokenizerStreamDecode(r.stream, token, &text));
       r.sink->Produce(&token, 1, text);
     }
-    if (!(flags & kTurnFinished)) return fatal;
+    // An engine failure ends every request with its cause, which the next run reports (Step).
+    if (fatal || !(flags & kTurnFinished)) return fatal;
     uint32_t reason = 0;
     Check(api.OgaEngineEventGetFinishReason(event, &reason));
     if (reason == engine_event::kFinishEos) DeliverEos(r);

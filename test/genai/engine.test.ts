@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DisposedError, Engine, GenAIError, Model, ValidationError, type GenerateResult } from '../../src/index.js';
+import { Config, DisposedError, Engine, GenAIError, Model, ValidationError, type GenerateResult } from '../../src/index.js';
 import { fixtureModel } from '../helpers/fixtures.js';
 import { ENGINE_API, GENAI_VERSION, PROMPT_IDS, SHARED_GPT2, testModels } from './models.js';
 import { expectCleanTerminationMidRun } from './terminate-worker.js';
@@ -166,6 +166,25 @@ describe(`a request that ends on EOS through the Engine (${ENGINE_API} API, ORT-
       // The step loop started over with a fresh engine.
       expect((await engine.generate([7, 8, 9], { maxTokens: 3 })).tokens).toEqual(Int32Array.from([10, 11, 12]));
     }
+  });
+});
+
+describe(`an Engine step that fails in the library (${ENGINE_API} API, ORT-GenAI ${GENAI_VERSION})`, () => {
+  it('fails the requests it held with the library\'s cause, and the next request gets a fresh engine', async () => {
+    // Dynamic batching feeds packed 1-D input_ids, which a CPU graph without PagedAttention refuses at the first step.
+    const config = await Config.load(fixtureModel('tiny-random'));
+    config.overlay({ engine: { dynamic_batching: { block_size: 16, num_blocks: 64, max_batch_size: 4 } } });
+    using model = await Model.load(config, { threads: 1 });
+    using engine = await Engine.create(model);
+    const outcomes = await Promise.allSettled(PROMPTS.slice(0, 2).map((p) => engine.generate(p, { maxTokens: 4 })));
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe('rejected');
+      const reason = (outcome as PromiseRejectedResult).reason as Error;
+      expect(reason).toBeInstanceOf(GenAIError);
+      expect(reason.message).toContain('Invalid rank for input: input_ids Got: 1 Expected: 2');
+    }
+    // The engine the failure left behind is replaced: the next request fails the same way, not with a stale state.
+    await expect(engine.generate(PROMPTS[0], { maxTokens: 4 })).rejects.toThrow(/Invalid rank for input: input_ids/);
   });
 });
 
