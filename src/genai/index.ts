@@ -1,8 +1,8 @@
 export { Adapters } from './adapters.js';
 export { Config } from './config.js';
 export { Engine } from './engine.js';
-export type { FinishReason, GenerateOptions, GenerateResult, TextStream, TokenLogprob } from './generate.js';
-export { DEFAULT_MAX_TOKENS } from './generate.js';
+export type { FinishReason, GenerateResult, TextStream, TokenLogprob } from './generate.js';
+export { DEFAULT_MAX_TOKENS, type GenerateOptions } from './generate-options.js';
 export { Generator } from './generator.js';
 export { GeneratorParams, type GuidanceType } from './generator-params.js';
 export { onLog, setLogOption } from './logging.js';

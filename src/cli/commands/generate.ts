@@ -1,6 +1,6 @@
 import { Adapters } from '../../genai/adapters.js';
 import { Model } from '../../genai/model.js';
-import type { GenerateOptions } from '../../genai/generate.js';
+import type { GenerateOptions } from '../../genai/generate-options.js';
 import { numberFlag, parseCommandArgs, UsageError } from '../args.js';
 import { withActivity } from '../progress.js';
 
