@@ -86,12 +86,9 @@ export function parseGenerateOptions(options: GenerateOptions | undefined): Pars
   return { ...(parsed as GenerateOptions), searchOptions: parseSearchOptions(parsed.searchOptions) };
 }
 
-/** The search options a generation runs with: raw ones, then the named options, then the safe max_length. */
-export function searchOptionsFor(o: ParsedGenerateOptions, promptTokens: number, contextLength: number | undefined): SearchOptions {
+/** The raw search options overlaid with the named sampling options (no max_length yet). */
+export function samplingSearchOptions(o: Pick<ParsedGenerateOptions, keyof typeof samplingOptionsShape | 'searchOptions'>): SearchOptions {
   const s: SearchOptions = { ...o.searchOptions };
-  if ((s.batch_size ?? 1) !== 1) {
-    throw new ValidationError('generate()/stream() take one prompt; use Generator.appendTokenSequences for batches');
-  }
   const sampling = o.temperature !== undefined || o.topP !== undefined || o.topK !== undefined;
   if (o.temperature !== undefined && o.temperature > 0) s.temperature = o.temperature;
   if (o.topP !== undefined) s.top_p = o.topP;
@@ -103,6 +100,15 @@ export function searchOptionsFor(o: ParsedGenerateOptions, promptTokens: number,
   // Named sampling options sample from the whole distribution unless they narrow it themselves: model
   // configs (Phi-3's among them) ship top_k 1, which would make any temperature greedy.
   if (s.do_sample && sampling && o.topK === undefined && o.searchOptions.top_k === undefined) s.top_k = 0;
+  return s;
+}
+
+/** The search options a generation runs with: raw ones, then the named options, then the safe max_length. */
+export function searchOptionsFor(o: ParsedGenerateOptions, promptTokens: number, contextLength: number | undefined): SearchOptions {
+  const s = samplingSearchOptions(o);
+  if ((s.batch_size ?? 1) !== 1) {
+    throw new ValidationError('generate()/stream() take one prompt; use Generator.appendTokenSequences for batches');
+  }
   if (o.maxTokens !== undefined || s.max_length === undefined) {
     s.max_length = promptTokens + (o.maxTokens ?? DEFAULT_MAX_TOKENS);
   }

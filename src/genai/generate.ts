@@ -101,6 +101,8 @@ export interface DecodeOptions {
 
 export interface Decoded {
   result: GenerateResult;
+  /** performance.now() when the first new id arrived (undefined if none did). */
+  firstTokenAt?: number;
   /** How many new ids the answer took from the source, a final end-of-sequence id included. */
   taken: number;
 }
@@ -110,6 +112,7 @@ export async function decode(source: TokenSource, tokenizer: Tokenizer, prompt: 
   const tokens: number[] = [];
   const logprobs = d.logprobs === undefined ? undefined : (d.collected ?? []);
   const eos = tokenizer.eosTokenIds;
+  let firstTokenAt: number | undefined;
   let text = '';
   let finish: FinishReason | undefined;
   if (d.signal?.aborted) finish = 'abort';
@@ -130,6 +133,7 @@ export async function decode(source: TokenSource, tokenizer: Tokenizer, prompt: 
   try {
     if (!finish) {
       const onChunk: ChunkCallback = (ids, chunk, ends, lp) => {
+        firstTokenAt ??= performance.now();
         // One token at a time, so a stop string cuts the tokens exactly where it cuts the text.
         for (let i = 0, start = 0; i < ids.length && !finish && !d.beams; start = ends[i++]) {
           const piece = chunk.slice(start, ends[i]);
@@ -171,7 +175,7 @@ export async function decode(source: TokenSource, tokenizer: Tokenizer, prompt: 
     finishReason: finish,
     ...(logprobs ? { logprobs } : {}),
   };
-  return { result, taken };
+  return { result, taken, ...(firstTokenAt === undefined ? {} : { firstTokenAt }) };
 }
 
 /** `logprobs` (with that option) fills up as tokens arrive: entries for the text read so far are there. */
@@ -187,28 +191,33 @@ export function streamGeneration(
   input: string | number[] | Int32Array,
   options: GenerateOptions | undefined,
 ): TextStream {
+  const logprobs: TokenLogprob[] | undefined = options?.logprobs === undefined ? undefined : [];
+  const stream = textStream(options?.signal, (signal, onText) => runGeneration(model, open, input, { ...options, signal }, onText, logprobs));
+  return logprobs ? Object.assign(stream, { logprobs }) : stream;
+}
+
+/**
+ * A TextStream over one generation that `start` begins at once with a signal (the caller's, and the one leaving
+ * the loop early fires) and a text callback: chunks wait in a queue until read.
+ */
+export function textStream(
+  callerSignal: AbortSignal | undefined,
+  start: (signal: AbortSignal, onText: (chunk: string) => void) => Promise<GenerateResult>,
+): TextStream {
   const queue: string[] = [];
   let ended = false;
   let failure: unknown;
   let wake: (() => void) | undefined;
   const stopper = new AbortController();
-  const signal = options?.signal ? AbortSignal.any([options.signal, stopper.signal]) : stopper.signal;
+  const signal = callerSignal ? AbortSignal.any([callerSignal, stopper.signal]) : stopper.signal;
   const notify = () => {
     wake?.();
     wake = undefined;
   };
-  const logprobs: TokenLogprob[] | undefined = options?.logprobs === undefined ? undefined : [];
-  const result = runGeneration(
-    model,
-    open,
-    input,
-    { ...options, signal },
-    (chunk) => {
-      queue.push(chunk);
-      notify();
-    },
-    logprobs,
-  );
+  const result = start(signal, (chunk) => {
+    queue.push(chunk);
+    notify();
+  });
   result.then(
     () => {
       ended = true;
@@ -222,7 +231,6 @@ export function streamGeneration(
   );
   return {
     result,
-    ...(logprobs ? { logprobs } : {}),
     async *[Symbol.asyncIterator]() {
       try {
         for (;;) {

@@ -3,14 +3,14 @@
  * LoRA adapters, logprobs). A chat session keeps one alive across turns (rewindTo, sequence).
  */
 import { GenAIError, GuidanceError, ValidationError } from '../errors.js';
-import { binding, type ChunkCallback, type NativeGenerator, type NativeGeneratorParams, type NativeModel, type NativeTokenizer } from '../native.js';
+import { binding, type ChunkCallback, type NativeGenerator, type NativeModel, type NativeTokenizer } from '../native.js';
 import { applySearchOptions, LOGPROBS_REFUSED } from './generate-options.js';
 import type { RunOutcome, SourceRequest, TokenSource } from './token-source.js';
 
 export class GeneratorSource implements TokenSource {
   private constructor(
-    private readonly generator: NativeGenerator,
-    private readonly params: NativeGeneratorParams,
+    /** The Generator (it holds its params itself). */
+    readonly generator: NativeGenerator,
     // null under beam search: its tokens are only final at the end, so none are decoded on the way.
     private readonly tokenizer: NativeTokenizer | null,
     private readonly logprobs: number | null,
@@ -26,14 +26,16 @@ export class GeneratorSource implements TokenSource {
       if (options.guidance) params.setGuidance(options.guidance.type, options.guidance.data);
       generator = await binding().Generator.create(model, params);
     } catch (err) {
-      params.dispose();
       // A grammar ORT-GenAI cannot build ("Error creating grammar: ...") is the caller's GuidanceError.
       if (options.guidance && err instanceof GenAIError && /grammar/i.test(err.message)) {
         throw new GuidanceError(`invalid ${options.guidance.type} guidance: ${err.message}`, { cause: err });
       }
       throw err;
+    } finally {
+      // The Generator keeps what it needs of them (native/generator.cc).
+      params.dispose();
     }
-    const source = new GeneratorSource(generator, params, beams ? null : tokenizer.native, options.logprobs ?? null);
+    const source = new GeneratorSource(generator, beams ? null : tokenizer.native, options.logprobs ?? null);
     try {
       if (options.adapter) generator.setActiveAdapter(options.adapter.adapters.native, options.adapter.name);
     } catch (err) {
@@ -66,6 +68,5 @@ export class GeneratorSource implements TokenSource {
 
   dispose(): void {
     this.generator.dispose();
-    this.params.dispose();
   }
 }
