@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { DisposedError, GenAIError, ValidationError } from '../errors.js';
-import type { NativeGenerator } from '../native.js';
+import type { ChunkCallback, NativeGenerator } from '../native.js';
 import { applyPolicy, type ContextPolicy, type ContextWindow, type Summarizer } from './context-policy.js';
 import { decode, textStream, type FinishReason, type GenerateResult, type TextStream } from './generate.js';
 import { DEFAULT_MAX_TOKENS, samplingOptionsShape, samplingSearchOptions, turnOptionsShape } from './generate-options.js';
@@ -198,15 +198,17 @@ export class ChatSession extends NativeOwner<NativeGenerator> {
     const rewound = reused < held.length;
     if (rewound) this.source.rewindTo(reused);
     const prompt = ids.subarray(reused);
-    let settled = reused;
+    // The answer's length is the generator's to keep: it ends between two steps, where a stop() could cut one short.
+    const budgeted = { run: (p: Int32Array, onChunk: ChunkCallback) => this.source.run(p, onChunk, maxTokens), cancel: () => this.source.cancel() };
+    // Unless the turn ends cleanly, nothing the generator holds is trusted (see GeneratorSource.interrupted).
+    let settled = 0;
     try {
-      const decoded = await decode(this.source, tokenizer, prompt, { stop: o.stop, signal: o.signal, maxTokens, onText });
-      const { result, taken, firstTokenAt } = decoded;
-      // The ids before the last taken one have all been through the model (the library runs the last one only
-      // with the next input, and a stop may cut a step short): keep one fewer than those, so that the KV cache is
-      // rewound too (ORT-GenAI's non-shared cache refuses a rewind to its own length) and the next turn appends
-      // onto a known state.
-      if (taken > 0) settled = ids.length + taken - 2;
+      const { result, taken, firstTokenAt } = await decode(budgeted, tokenizer, prompt, { stop: o.stop, signal: o.signal, onText });
+      // Every id before the last one taken has been through the model (the library runs the last one only with
+      // the next input): keep one fewer, so that the KV cache is rewound too (ORT-GenAI's non-shared cache refuses
+      // a rewind to its own length, and appending after a generated token fails on it in 0.15) and the next turn
+      // appends onto a state every id of which went through the model.
+      if (!this.source.interrupted) settled = taken > 0 ? ids.length + taken - 2 : reused;
       this.turns = [...messages, { role: 'assistant', content: result.text }];
       this.stats = {
         promptTokens: ids.length,

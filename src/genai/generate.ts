@@ -1,6 +1,6 @@
 /**
- * The one generation loop behind `model.generate()`/`stream()` and the Engine's: stop strings, AbortSignal, token
- * budget, logprobs, over a TokenSource (a Generator of the model's own or an Engine request; token-source.ts). The
+ * The one generation loop behind `model.generate()`/`stream()`, the Engine's and ChatSession's: stop strings,
+ * AbortSignal, logprobs, over a TokenSource (a Generator of the model's own or an Engine request; token-source.ts). The
  * token loop itself runs natively on its own thread and hands text to JS in batches, so the per-token cost in JS is
  * near zero.
  */
@@ -93,8 +93,6 @@ export interface DecodeOptions {
   logprobs?: number;
   /** Beam search: nothing streams, the winner is read from the source at the end. */
   beams?: boolean;
-  /** End after this many new tokens (finishReason 'length'), for a source whose max_length does not say it. */
-  maxTokens?: number;
   onText?: (text: string) => void;
   collected?: TokenLogprob[];
 }
@@ -108,7 +106,7 @@ export interface Decoded {
 }
 
 /** Appends `prompt` to `source` and decodes one answer from it. */
-export async function decode(source: TokenSource, tokenizer: Tokenizer, prompt: Int32Array, d: DecodeOptions): Promise<Decoded> {
+export async function decode(source: Pick<TokenSource, 'run' | 'cancel' | 'sequence'>, tokenizer: Tokenizer, prompt: Int32Array, d: DecodeOptions): Promise<Decoded> {
   const tokens: number[] = [];
   const logprobs = d.logprobs === undefined ? undefined : (d.collected ?? []);
   const eos = tokenizer.eosTokenIds;
@@ -144,8 +142,6 @@ export async function decode(source: TokenSource, tokenizer: Tokenizer, prompt: 
           }
           emit(safe);
           if (hit) end('stop');
-          // An end-of-sequence id ends the source by itself.
-          else if (tokens.length === d.maxTokens && !eos.includes(ids[i])) end('length');
         }
       };
       await source.run(prompt, onChunk);
@@ -163,9 +159,9 @@ export async function decode(source: TokenSource, tokenizer: Tokenizer, prompt: 
   const endedOnEos = tokens.length > 0 && eos.includes(tokens[tokens.length - 1]);
   if (endedOnEos) tokens.pop();
   if (endedOnEos && logprobs?.length === tokens.length + 1) logprobs.pop();
-  if (!finish || finish === 'length') {
+  if (!finish) {
     emit(stops.flush());
-    finish ??= endedOnEos ? 'stop' : 'length';
+    finish = endedOnEos ? 'stop' : 'length';
   }
   const result: GenerateResult = {
     text,

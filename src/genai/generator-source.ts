@@ -8,6 +8,8 @@ import { applySearchOptions, LOGPROBS_REFUSED } from './generate-options.js';
 import type { RunOutcome, SourceRequest, TokenSource } from './token-source.js';
 
 export class GeneratorSource implements TokenSource {
+  private cancelled = false;
+
   private constructor(
     /** The Generator (it holds its params itself). */
     readonly generator: NativeGenerator,
@@ -45,16 +47,30 @@ export class GeneratorSource implements TokenSource {
     return source;
   }
 
-  async run(prompt: Int32Array, onChunk: ChunkCallback): Promise<RunOutcome> {
-    const outcome = await this.generator.run(prompt, this.tokenizer, onChunk, this.logprobs);
-    // A stop sets ONNX Runtime's terminate flag, under which the library refuses (or, in isDone(), aborts the
-    // process on) every later call: clear it so the generator can go on.
-    if (outcome === 'stopped') this.generator.setRuntimeOption('terminate_session', '0');
+  /**
+   * See TokenSource.run; `maxNewTokens` ends the run after that many new tokens, between two steps (as
+   * max_length does), where cancel() may cut a step short.
+   */
+  async run(prompt: Int32Array, onChunk: ChunkCallback, maxNewTokens?: number): Promise<RunOutcome> {
+    this.cancelled = false;
+    const outcome = await this.generator.run(prompt, this.tokenizer, onChunk, this.logprobs, maxNewTokens ?? null);
+    // A stop sets ONNX Runtime's terminate flag (also when it comes as the run ends by itself), under which the
+    // library refuses (or, in isDone(), aborts the process on) every later call: clear it so the generator can go on.
+    if (this.cancelled) this.generator.setRuntimeOption('terminate_session', '0');
     return outcome;
   }
 
   cancel(): void {
+    this.cancelled = true;
     this.generator.stop();
+  }
+
+  /**
+   * Whether cancel() ended the last run. It may have cut a step short, after which ORT-GenAI's non-shared KV
+   * cache holds garbage that a rewind would copy: only a rewind to 0 is safe then.
+   */
+  get interrupted(): boolean {
+    return this.cancelled;
   }
 
   sequence(): Int32Array {

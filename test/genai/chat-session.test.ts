@@ -157,6 +157,18 @@ describe('ChatSession on tiny-random', () => {
     expect(after.text).toBe(await freshAnswer(model, chat.messages.slice(0, -1), 8));
   });
 
+  it('ends an answer at a stop string, and the next turn is as a fresh generation', async () => {
+    using chat = await ChatSession.create(model, { maxTokens: 20 });
+    const full = await chat.generate('Hello there');
+    chat.reset();
+    const stop = full.text.slice(5, 8);
+    const cut = await chat.generate('Hello there', { stop: [stop] });
+    expect(cut.finishReason).toBe('stop');
+    expect(cut.text).toBe(full.text.slice(0, full.text.indexOf(stop)));
+    const next = await chat.generate('And again?', { maxTokens: 8 });
+    expect(next.text).toBe(await freshAnswer(model, chat.messages.slice(0, -1), 8));
+  });
+
   it('answers one message at a time', async () => {
     using chat = await ChatSession.create(model, { maxTokens: 8 });
     const first = chat.generate('Hello there');
