@@ -10,7 +10,7 @@ import { DisposedError, GenAIError, ValidationError } from '../errors.js';
 import type { ChunkCallback, NativeGenerator } from '../native.js';
 import { applyPolicy, type ContextPolicy, type ContextWindow, type Summarizer } from './context-policy.js';
 import { decode, textStream, type FinishReason, type GenerateResult, type TextStream } from './generate.js';
-import { DEFAULT_MAX_TOKENS, samplingOptionsShape, samplingSearchOptions, turnOptionsShape } from './generate-options.js';
+import { DEFAULT_MAX_TOKENS, samplingOptionsShape, samplingSearchOptions, turnOptionsShape, type SamplingOptions } from './generate-options.js';
 import { GeneratorSource } from './generator-source.js';
 import type { Model } from './model.js';
 import { NativeOwner } from './native-owner.js';
@@ -18,19 +18,13 @@ import { parseOptions } from './search-options.js';
 import { commonPrefixLength } from './token-prefix.js';
 import type { ChatMessage, Tokenizer } from './tokenizer.js';
 
-export interface ChatSessionOptions {
+/** Sampling (`temperature`, `topP`, ... as in GenerateOptions) is fixed for the session: its Generator is made once. */
+export interface ChatSessionOptions extends SamplingOptions {
   systemPrompt?: string;
   /** A Jinja chat template instead of the model's (tokenizer_config.json). */
   template?: string;
   /** New tokens per answer at most, unless a turn says otherwise (default 256). */
   maxTokens?: number;
-  /** Sampling, fixed for the session (its Generator is made once): as in GenerateOptions. */
-  temperature?: number;
-  topP?: number;
-  topK?: number;
-  doSample?: boolean;
-  seed?: number;
-  repetitionPenalty?: number;
   /**
    * What to do when the conversation and `maxTokens` no longer fit in the model's context: 'drop-oldest'
    * (default; the system prompt stays), 'summarize' (with `summarize`), or a function of your own.

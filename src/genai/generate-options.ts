@@ -36,6 +36,9 @@ export interface GenerateOptions {
   logprobs?: number;
 }
 
+/** The named sampling options. */
+export type SamplingOptions = Pick<GenerateOptions, 'temperature' | 'topP' | 'topK' | 'doSample' | 'seed' | 'repetitionPenalty'>;
+
 export const DEFAULT_MAX_TOKENS = 256;
 
 /** Beam search and the Engine have no per-token distribution to report. */
