@@ -239,6 +239,7 @@ void StopTokenLoop(GeneratorState& state) {
   // Interrupts a long prefill or step inside ONNX Runtime instead of waiting for it to finish.
   OgaResult* r = api.OgaGenerator_SetRuntimeOption(state.gen.get(), "terminate_session", "1");
   if (r) api.OgaDestroyResult(r);
+  else state.terminated = true;
 }
 
 void StopAllLoops(LoopRegistry& loops) {
