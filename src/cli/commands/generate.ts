@@ -1,12 +1,13 @@
 import { Adapters } from '../../genai/adapters.js';
-import { Model } from '../../genai/model.js';
 import type { GenerateOptions } from '../../genai/generate-options.js';
 import { ANSWER_FLAGS, ANSWER_FLAGS_HELP, answerOptions, numberFlag, parseCommandArgs, UsageError } from '../args.js';
+import { loadGenAIModel } from '../genai-model.js';
 import { withActivity } from '../progress.js';
 
-const HELP = `usage: ortgenai generate -m <model folder> -p <prompt> [options]
+const HELP = `usage: ortgenai generate -m <ORT-GenAI model folder | MLflow model URI> -p <prompt> [options]
 
-  -m, --model <dir>           ORT-GenAI model folder (genai_config.json, model, tokenizer)
+  -m, --model <uri>           ORT-GenAI model folder (genai_config.json, model, tokenizer), or an MLflow model
+                              (folder, file:, runs:/ or models:/ URI) holding one
   -p, --prompt <text>         the prompt ('-' reads it from stdin)
       --chat                  wrap the prompt as a user message with the model's chat template
 ${ANSWER_FLAGS_HELP}
@@ -41,7 +42,7 @@ export async function run(argv: string[]): Promise<void> {
   const options: GenerateOptions = answerOptions(values);
   const threads = numberFlag('threads', values.threads, 'integer');
   const prompt = values.prompt === '-' ? await readStdin() : values.prompt;
-  using model = await withActivity(`loading ${values.model}`, () => Model.load(values.model!, { threads }));
+  using model = await withActivity(`loading ${values.model}`, () => loadGenAIModel(values.model!, { threads }));
   using adapters = values.adapter === undefined ? undefined : new Adapters(model);
   if (adapters) {
     await adapters.loadAdapter(values.adapter!, 'cli');
