@@ -34,6 +34,11 @@ export interface ChatSessionOptions extends SamplingOptions {
   summarize?: Summarizer;
   /** Keep the KV cache across turns (default true); false prefills the whole conversation every turn. */
   reuseCache?: boolean;
+  /**
+   * The most tokens the conversation and an answer may take (default and upper bound: the model's
+   * context_length). The session's KV cache is sized for it, so a smaller one saves memory on long-context models.
+   */
+  contextLength?: number;
 }
 
 export interface ChatTurnOptions {
@@ -72,6 +77,7 @@ const sessionShape = {
   contextPolicy: z.union([z.enum(['drop-oldest', 'summarize']), fn<Exclude<ContextPolicy, string>>('contextPolicy')]).optional(),
   summarize: fn<Summarizer>('summarize').optional(),
   reuseCache: z.boolean().optional(),
+  contextLength: z.number().int().min(2).optional(),
 };
 const sessionSchema = z.object(sessionShape).refine((o) => o.contextPolicy !== 'summarize' || o.summarize !== undefined, {
   message: "contextPolicy 'summarize' needs a summarize function",
@@ -89,6 +95,7 @@ export class ChatSession extends NativeOwner<NativeGenerator> {
   readonly model: Model;
   private readonly source: GeneratorSource;
   private readonly options: z.infer<typeof sessionSchema>;
+  private readonly contextLength: number | undefined;
   private system: string | undefined;
   private turns: ChatMessage[] = [];
   private answering = false;
@@ -99,15 +106,21 @@ export class ChatSession extends NativeOwner<NativeGenerator> {
     this.model = model;
     this.source = source;
     this.options = options;
+    this.contextLength = options.contextLength ?? model.contextLength;
     this.system = options.systemPrompt;
   }
 
   /** Starts a conversation: one Generator, made now, serves all its turns. */
   static async create(model: Model, options?: ChatSessionOptions): Promise<ChatSession> {
     const o = parseOptions(sessionSchema, options, SESSION_OPTION_NAMES, 'chat session option');
+    const limit = model.contextLength;
+    if (o.contextLength !== undefined && limit !== undefined && o.contextLength > limit) {
+      throw new ValidationError(`contextLength ${o.contextLength} exceeds the model's context_length ${limit}`);
+    }
     const search = samplingSearchOptions({ ...o, searchOptions: {} });
     // The conversation grows over the turns: the generator may hold the whole context (trimming keeps it within).
-    if (model.contextLength !== undefined) search.max_length = model.contextLength;
+    const context = o.contextLength ?? limit;
+    if (context !== undefined) search.max_length = context;
     const tokenizer = model.acquireTokenizer();
     try {
       return new ChatSession(model, await GeneratorSource.open(model.native, { search, options: { searchOptions: {} }, tokenizer }), o);
@@ -178,7 +191,7 @@ export class ChatSession extends NativeOwner<NativeGenerator> {
   ): Promise<GenerateResult> {
     const maxTokens = o.maxTokens ?? this.options.maxTokens ?? DEFAULT_MAX_TOKENS;
     const render = (messages: readonly ChatMessage[]) => tokenizer.encode(tokenizer.applyChatTemplate(this.withSystem(messages), { template: this.options.template }));
-    const contextLength = this.model.contextLength;
+    const contextLength = this.contextLength;
     const asked = [...this.turns, user];
     let messages = asked;
     if (contextLength !== undefined) {

@@ -97,6 +97,9 @@ describe('ortgenai chat through pipes', () => {
     const range = piped(['-m', RANDOM, '--temperature', '-1'], '');
     expect(range.code).toBe(1);
     expect(range.stderr).toMatch(/temperature/);
+    const context = piped(['-m', RANDOM, '--context-length', '9999'], '');
+    expect(context.code).toBe(1);
+    expect(context.stderr).toContain("contextLength 9999 exceeds the model's context_length 512");
     const none = piped([], '');
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('-m/--model is required');

@@ -90,6 +90,17 @@ describe('ChatSession on tiny-random', () => {
     expect(third.text).toBe(await freshAnswer(model, kept.slice(0, -1), 400));
   });
 
+  it('keeps within a contextLength of its own, smaller than the model\'s', async () => {
+    using chat = await ChatSession.create(model, { maxTokens: 40, contextLength: 120 });
+    for (const q of ['first question', 'second question', 'third question']) {
+      const answer = await chat.generate(q);
+      expect(chat.lastTurn!.promptTokens + 40).toBeLessThanOrEqual(120);
+      expect(answer.text).toBe(await freshAnswer(model, chat.messages.slice(0, -1), 40));
+    }
+    expect(chat.lastTurn!.trimmed).toBe(true);
+    await expect(ChatSession.create(model, { contextLength: 513 })).rejects.toThrow(/exceeds the model's context_length 512/);
+  });
+
   it('replaces the dropped turns by the summary a summarize function writes', async () => {
     const summarized: ChatMessage[][] = [];
     const summarize = async (dropped: ChatMessage[]) => {

@@ -15,6 +15,8 @@ message per line, answers on standard output, nothing else.
                               holding one
   -s, --system <text>         system prompt
 ${ANSWER_FLAGS_HELP}
+      --context-length <n>    tokens the conversation may take (default: the model's context_length); older
+                              turns are dropped to stay within it, and the KV cache is sized for it
       --threads <n>           ONNX Runtime intra-op threads
       --stats                 after each answer, print tokens reused/prefilled, TTFT and speed to stderr
 
@@ -36,6 +38,7 @@ export async function run(argv: string[]): Promise<void> {
       model: { type: 'string', short: 'm' },
       system: { type: 'string', short: 's' },
       ...ANSWER_FLAGS,
+      'context-length': { type: 'string' },
       threads: { type: 'string' },
       stats: { type: 'boolean' },
     },
@@ -46,7 +49,8 @@ export async function run(argv: string[]): Promise<void> {
   const { maxTokens, stop, ...sampling } = answerOptions(values);
   const threads = numberFlag('threads', values.threads, 'integer');
   using model = await withActivity(`loading ${values.model}`, () => loadGenAIModel(values.model!, { threads }));
-  using session = await ChatSession.create(model, { ...sampling, maxTokens, systemPrompt: values.system });
+  const contextLength = numberFlag('context-length', values['context-length'], 'integer');
+  using session = await ChatSession.create(model, { ...sampling, maxTokens, contextLength, systemPrompt: values.system });
   await converse(session, { stop, stats: values.stats ?? false });
 }
 
