@@ -11,6 +11,7 @@ const loaders: Record<Exclude<RunnerName, 'native' | 'python-og'>, () => Promise
   'generate-logprobs': () => import('./runners/generate-logprobs.js'),
   'ort-loop': () => import('./runners/ort-loop.js'),
   transformersjs: () => import('./runners/transformersjs.js'),
+  'chat-first': () => import('./runners/chat-first.js'),
   chat: () => import('./runners/chat.js'),
   'chat-fresh': () => import('./runners/chat-fresh.js'),
 };

@@ -147,15 +147,15 @@ describe('ortgenai bench', () => {
   });
 });
 
-describe('ortgenai bench --runners chat,chat-fresh', () => {
-  it('times a conversation\'s second turn with the KV cache reused and without, on the same conversation', async () => {
+describe('ortgenai bench --runners chat-first,chat,chat-fresh', () => {
+  it('times a conversation\'s first turn, and its second with the KV cache reused and without', async () => {
     const json = path.join(scratch, 'chat.json');
     await run([
       '-m', fixtureModel('tiny-random'), '--prompt-tokens', '16', '--gen-tokens', '8', '--repeat', '2', '--warmup', '0',
-      '--threads', '1', '--runners', 'chat,chat-fresh', '--json', json, '--cache-dir', scratch,
+      '--threads', '1', '--runners', 'chat-first,chat,chat-fresh', '--json', json, '--cache-dir', scratch,
     ]);
     const chat = JSON.parse(await readFile(json, 'utf8')) as BenchReport;
-    const rows = ['chat', 'chat-fresh'].map((runner) => chat.results.find((r) => r.runner === runner)!);
+    const rows = ['chat', 'chat-fresh', 'chat-first'].map((runner) => chat.results.find((r) => r.runner === runner)!);
     for (const r of rows) {
       expect(r.error, `${r.runner}: ${r.error}`).toBeUndefined();
       expect(r.runs).toHaveLength(2);
@@ -164,5 +164,7 @@ describe('ortgenai bench --runners chat,chat-fresh', () => {
     // Both prefill-or-reuse the same templated conversation: the first turn, its answer and the message again.
     expect(rows[0].runs[0].promptTokens).toBe(rows[1].runs[0].promptTokens);
     expect(rows[0].runs[0].promptTokens).toBeGreaterThan(2 * 16);
+    expect(rows[2].runs[0].promptTokens).toBeGreaterThanOrEqual(16);
+    expect(rows[2].runs[0].promptTokens).toBeLessThan(rows[0].runs[0].promptTokens - 16);
   });
 });

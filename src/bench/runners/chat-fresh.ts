@@ -1,4 +1,4 @@
-// The chat runner with reuseCache false: every turn prefills the whole conversation (see chat.ts).
+// A conversation's second turn with the whole conversation prefilled again (see chat.ts).
 import { chatRunner } from './chat.js';
 
-export const load = chatRunner(false);
+export const load = chatRunner('fresh');

@@ -1,6 +1,6 @@
-// ChatSession: the TTFT of a conversation's second turn (the prompt sent again after the first answer), with the
-// first turn's KV cache reused ('chat') or the whole conversation prefilled again ('chat-fresh': reuseCache
-// false). The first turn is what the generate runner measures. promptTokens is the whole templated conversation
+// ChatSession turns, on a conversation of one message of about --prompt-tokens tokens sent twice: 'chat-first'
+// times the first turn; 'chat' the second with the first turn's KV cache reused; 'chat-fresh' the second with
+// the whole conversation prefilled again (reuseCache false). promptTokens is the whole templated conversation
 // (what a fresh generation prefills), so prefill_tps shows what reuse saves.
 import { ChatSession } from '../../index.js';
 import { GenerationClock } from '../clock.js';
@@ -8,8 +8,12 @@ import type { ConcurrencyMode, Generation } from '../protocol.js';
 import { unsupported, type LoadRunner } from '../runner.js';
 import { loadModel } from './stepwise.js';
 
-export function chatRunner(reuseCache: boolean): LoadRunner {
-  const name = reuseCache ? 'chat' : 'chat-fresh';
+export type ChatTurn = 'first' | 'reused' | 'fresh';
+
+const NAMES: Record<ChatTurn, string> = { first: 'chat-first', reused: 'chat', fresh: 'chat-fresh' };
+
+export function chatRunner(turn: ChatTurn): LoadRunner {
+  const name = NAMES[turn];
   return async (spec) => {
     if (spec.batch !== 1) throw new Error(`the ${name} runner holds one conversation; run it with --batch 1`);
     const model = await loadModel(spec);
@@ -18,8 +22,8 @@ export function chatRunner(reuseCache: boolean): LoadRunner {
 
     async function generate(mode: ConcurrencyMode): Promise<Generation> {
       if (mode !== 'sequential') return unsupported(name, mode);
-      using session = await ChatSession.create(model, { maxTokens: spec.genTokens, reuseCache });
-      await session.generate(message);
+      using session = await ChatSession.create(model, { maxTokens: spec.genTokens, reuseCache: turn !== 'fresh' });
+      if (turn !== 'first') await session.generate(message);
       const clock = new GenerationClock();
       const stream = session.stream(message);
       for await (const chunk of stream) if (chunk) clock.step();
@@ -32,4 +36,4 @@ export function chatRunner(reuseCache: boolean): LoadRunner {
   };
 }
 
-export const load = chatRunner(true);
+export const load = chatRunner('reused');
