@@ -5,8 +5,7 @@ import { testPython } from './fixtures.js';
 
 // Runs a command in a pseudo-terminal 120 columns wide and prints all it wrote there, then its exit status
 // (negative: the signal that ended it). PTY_STEPS (JSON) scripts the keyboard: each step waits until the output
-// written since the previous step's text contains its `waitFor`, then (after `delay` seconds) types `send` or
-// sends `signal` (SIGINT).
+// written since the previous step's text contains its `waitFor`, then types `send` or sends `signal` (SIGINT).
 const PTY_RUNNER = `
 import fcntl, json, os, select, signal, struct, subprocess, sys, termios, time
 steps = json.loads(os.environ.get('PTY_STEPS', '[]'))
@@ -27,7 +26,6 @@ while True:
                 break
             seen = at + len(steps[0]['waitFor'].encode())
             step = steps.pop(0)
-            time.sleep(step.get('delay', 0))
             if 'send' in step:
                 os.write(master, step['send'].encode())
             if step.get('signal') == 'SIGINT':
@@ -46,8 +44,6 @@ export interface TerminalStep {
   /** Keys to type, e.g. 'hello\r' (Enter is '\r') or '\x03' (Ctrl-C). */
   send?: string;
   signal?: 'SIGINT';
-  /** Seconds to wait after `waitFor` appeared before acting. */
-  delay?: number;
 }
 
 /**
