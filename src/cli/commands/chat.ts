@@ -18,7 +18,8 @@ ${ANSWER_FLAGS_HELP}
       --context-length <n>    tokens the conversation may take (default: the model's context_length); older
                               turns are dropped to stay within it, and the KV cache is sized for it
       --threads <n>           ONNX Runtime intra-op threads
-      --stats                 after each answer, print tokens reused/prefilled, TTFT and speed to stderr
+      --stats                 after each answer, print its prompt tokens (reused, prefilled), tokens generated
+                              and TTFT to stderr
 
 ${commandsHelp()}`;
 
@@ -77,7 +78,7 @@ async function converse(session: ChatSession, { stop, stats }: { stop?: string[]
       if (text.startsWith('/')) {
         const [command, ...rest] = text.split(/\s+/);
         const arg = text.slice(command.length).trim();
-        if (command === '/exit' || command === '/quit') break;
+        if (command === '/exit') break;
         if (command === '/reset') {
           session.reset();
           tell('(conversation forgotten)');
