@@ -82,7 +82,13 @@ class Generator : public HandleWrap<Generator, GeneratorState> {
 
   Napi::Value IsDone(const Napi::CallbackInfo& info) {
     auto lock = TryLock(info.Env(), "isDone");
-    return Napi::Boolean::New(info.Env(), api.OgaGenerator_IsDone(Get(info.Env())->gen.get()));
+    GeneratorState& s = *Get(info.Env());
+    if (s.terminated) {
+      Throw(info.Env(), ErrorKind::GenAI,
+            "the generator's session is terminated (terminate_session); setRuntimeOption('terminate_session', '0') "
+            "lets it go on");
+    }
+    return Napi::Boolean::New(info.Env(), api.OgaGenerator_IsDone(s.gen.get()));
   }
 
   Napi::Value TokenCount(const Napi::CallbackInfo& info) {
@@ -208,7 +214,9 @@ class Generator : public HandleWrap<Generator, GeneratorState> {
     std::string key = StringArg(info, 0, "key"), value = StringArg(info, 1, "value");
     // terminate_session exists to interrupt a call running on another thread, so it must not wait for the lock.
     if (key == "terminate_session") {
-      Check(env, api.OgaGenerator_SetRuntimeOption(Get(env)->gen.get(), key.c_str(), value.c_str()));
+      GeneratorState& s = *Get(env);
+      Check(env, api.OgaGenerator_SetRuntimeOption(s.gen.get(), key.c_str(), value.c_str()));
+      s.terminated = value == "1";
       return env.Undefined();
     }
     auto lock = TryLock(env, "setRuntimeOption");

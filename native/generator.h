@@ -29,6 +29,9 @@ struct GeneratorState {
   std::mutex run_mu;
   bool running = false;
   std::atomic<bool> stop{false};
+  // ONNX Runtime's terminate flag is set (terminate_session '1', or a stop()); OgaGenerator_IsDone throws a C++
+  // exception through the C API then, which aborts the process, so isDone() refuses instead.
+  std::atomic<bool> terminated{false};
 };
 
 // generator.run(prompt, tokenizer, onChunk) — see token_loop.cc.

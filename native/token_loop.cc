@@ -2,6 +2,7 @@
 // the whole generation), decoding text as it goes. New tokens reach JS in batches through a TokenSink.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@ struct Loop {
   TokenSink::Outcome outcome = TokenSink::Outcome::Done;
   std::string error;
   int top_logprobs = -1;  // >= 0: log-probabilities of each token and of its top_logprobs alternatives
+  size_t max_steps = SIZE_MAX;  // decode steps (new tokens per sequence) at most, ended between two steps
 };
 
 // exp(x) for x <= 0 in float, without a libm call so that the loop over the vocabulary vectorizes: 2^n by
@@ -124,7 +126,7 @@ void RunLoop(Loop& loop) {
       }
       std::unique_ptr<StepLogprobs> logprobs;
       if (loop.top_logprobs >= 0) logprobs = std::make_unique<StepLogprobs>(static_cast<size_t>(loop.top_logprobs));
-      while (!s.stop && !api.OgaGenerator_IsDone(gen)) {
+      for (size_t step = 0; step < loop.max_steps && !s.stop && !api.OgaGenerator_IsDone(gen); step++) {
         // The logits are computed here instead of inside GenerateNextToken, not twice.
         if (logprobs) logprobs->Read(gen);
         Check(api.OgaGenerator_GenerateNextToken(gen));
@@ -165,8 +167,10 @@ void FinishLoop(Loop& loop) {
 }  // namespace
 
 // run(prompt: Int32Array | number[] | null, tokenizer: Tokenizer | null, onChunk: (tokens, text, ends, logprobs?) => void,
-//     topLogprobs?: number | null): Promise<'done' | 'stopped'>
+//     topLogprobs?: number | null, maxNewTokens?: number | null): Promise<'done' | 'stopped'>
 // With topLogprobs (0-20) every delivery of single-sequence tokens carries their log-probabilities (TokenSink).
+// With maxNewTokens the loop ends after that many steps, like at max_length: between two steps, never inside one
+// (a stop() may interrupt a step, which leaves a non-shared KV cache unusable for a rewind).
 Napi::Value StartTokenLoop(const Napi::CallbackInfo& info, std::shared_ptr<GeneratorState> state) {
   Napi::Env env = info.Env();
   auto loop = std::make_shared<Loop>();
@@ -178,6 +182,11 @@ Napi::Value StartTokenLoop(const Napi::CallbackInfo& info, std::shared_ptr<Gener
     double top = info[3].IsNumber() ? info[3].As<Napi::Number>().DoubleValue() : -1;
     if (!(top >= 0 && top <= 20 && top == std::floor(top))) Throw(env, ErrorKind::Validation, "topLogprobs must be an integer from 0 to 20");
     loop->top_logprobs = static_cast<int>(top);
+  }
+  if (info.Length() > 4 && !info[4].IsNull() && !info[4].IsUndefined()) {
+    double max = info[4].IsNumber() ? info[4].As<Napi::Number>().DoubleValue() : -1;
+    if (!(max >= 1 && max == std::floor(max))) Throw(env, ErrorKind::Validation, "maxNewTokens must be a positive integer");
+    loop->max_steps = static_cast<size_t>(max);
   }
   {
     std::lock_guard<std::mutex> lock(state->run_mu);
@@ -221,6 +230,7 @@ void StopTokenLoop(GeneratorState& state) {
   // Interrupts a long prefill or step inside ONNX Runtime instead of waiting for it to finish.
   OgaResult* r = api.OgaGenerator_SetRuntimeOption(state.gen.get(), "terminate_session", "1");
   if (r) api.OgaDestroyResult(r);
+  else state.terminated = true;
 }
 
 }  // namespace oga

@@ -54,3 +54,13 @@ export class AbortError extends OrtGenAIError {
     super(message, 'ABORTED', options);
   }
 }
+
+/**
+ * A chat turn that cannot fit in the model's context even with every earlier turn dropped (the system prompt, the
+ * new message and the room for the answer alone exceed it). Raised before anything is generated.
+ */
+export class ContextOverflowError extends ValidationError {
+  constructor(message: string) {
+    super(message);
+  }
+}

@@ -84,7 +84,14 @@ export interface NativeGenerator extends NativeDisposable {
    * Prefill `prompt` (if given) and decode until done or stop(), on a native thread. Tokens arrive in batches with
    * their decoded text (only with a tokenizer) and, per token, where its text ends (UTF-16 index into `text`).
    */
-  run(prompt: Int32Array | number[] | null, tokenizer: NativeTokenizer | null, onChunk: ChunkCallback, topLogprobs?: number | null): Promise<'done' | 'stopped'>;
+  run(
+    prompt: Int32Array | number[] | null,
+    tokenizer: NativeTokenizer | null,
+    onChunk: ChunkCallback,
+    topLogprobs?: number | null,
+    /** Ends the loop after this many new tokens, between two steps (a stop() may cut one short). */
+    maxNewTokens?: number | null,
+  ): Promise<'done' | 'stopped'>;
   stop(): void;
 }
 /**

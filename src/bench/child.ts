@@ -11,6 +11,9 @@ const loaders: Record<Exclude<RunnerName, 'native' | 'python-og'>, () => Promise
   'generate-logprobs': () => import('./runners/generate-logprobs.js'),
   'ort-loop': () => import('./runners/ort-loop.js'),
   transformersjs: () => import('./runners/transformersjs.js'),
+  'chat-first': () => import('./runners/chat-first.js'),
+  chat: () => import('./runners/chat.js'),
+  'chat-fresh': () => import('./runners/chat-fresh.js'),
 };
 
 // The peers two runners measure against are development dependencies, so an installed ortgenai-node lacks them;

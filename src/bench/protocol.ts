@@ -3,12 +3,14 @@
  * then answers one request at a time, so the parent can interleave the runners' generations round by round:
  * load on this shared 2-core machine drifts, and interleaving spreads the drift evenly over all runners.
  */
-export const RUNNERS = ['native', 'stepwise', 'generate', 'generate-logprobs', 'transformersjs', 'ort-loop', 'python-og'] as const;
+export const RUNNERS = ['native', 'stepwise', 'generate', 'generate-logprobs', 'transformersjs', 'ort-loop', 'python-og', 'chat-first', 'chat', 'chat-fresh'] as const;
 /**
  * What runs without being asked: python-og needs a Python environment (ORTGENAI_PYTHON), whose library every
- * runner then uses, so it runs only when named.
+ * runner then uses, so it runs only when named; the chat runners time another prompt (a conversation's turns), so
+ * they run only when named too.
  */
-export const DEFAULT_RUNNERS = RUNNERS.filter((r) => r !== 'python-og');
+const NAMED_ONLY: readonly RunnerName[] = ['python-og', 'chat-first', 'chat', 'chat-fresh'];
+export const DEFAULT_RUNNERS = RUNNERS.filter((r) => !NAMED_ONLY.includes(r));
 export type RunnerName = (typeof RUNNERS)[number];
 
 /**

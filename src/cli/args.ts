@@ -1,5 +1,6 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ValidationError } from '../errors.js';
+import type { GenerateOptions } from '../genai/generate-options.js';
 import { suggest } from '../genai/search-options.js';
 
 /**
@@ -76,4 +77,38 @@ export function numberFlag(name: string, text: string | undefined, kind: 'intege
     throw new UsageError(`--${name} must be ${kind === 'integer' ? 'an integer' : 'a number'}, got '${text}'`);
   }
   return value;
+}
+
+/** The flags that shape an answer, shared by `generate` and `chat`: parseArgs options, help lines, options. */
+export const ANSWER_FLAGS = {
+  'max-tokens': { type: 'string' },
+  temperature: { type: 'string' },
+  'top-p': { type: 'string' },
+  'top-k': { type: 'string' },
+  seed: { type: 'string' },
+  'repetition-penalty': { type: 'string' },
+  stop: { type: 'string', multiple: true },
+} as const satisfies Options;
+
+export const ANSWER_FLAGS_HELP = `      --max-tokens <n>        new tokens at most (default 256)
+      --temperature <t>       sampling temperature (0 = greedy)
+      --top-p <p>             nucleus sampling
+      --top-k <k>             top-k sampling
+      --seed <n>              random seed for sampling
+      --repetition-penalty <r>
+      --stop <s>              stop string (repeatable)`;
+
+type AnswerOptions = Pick<GenerateOptions, 'maxTokens' | 'temperature' | 'topP' | 'topK' | 'seed' | 'repetitionPenalty' | 'stop'>;
+
+/** The answer flags' values as generation options (ranges are checked by the API's schema). */
+export function answerOptions(values: Values<typeof ANSWER_FLAGS>): AnswerOptions {
+  return {
+    maxTokens: numberFlag('max-tokens', values['max-tokens'], 'integer'),
+    temperature: numberFlag('temperature', values.temperature),
+    topP: numberFlag('top-p', values['top-p']),
+    topK: numberFlag('top-k', values['top-k'], 'integer'),
+    seed: numberFlag('seed', values.seed, 'integer'),
+    repetitionPenalty: numberFlag('repetition-penalty', values['repetition-penalty']),
+    stop: values.stop,
+  };
 }

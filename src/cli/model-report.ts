@@ -6,6 +6,7 @@ import { MLModel, MLMODEL_FILE_NAME } from '../mlflow/mlmodel.js';
 import { PYTHON_ENV_FILE, REQUIREMENTS_FILE, CONDA_FILE } from '../mlflow/env-files.js';
 import { localPathFromUri } from '../mlflow/uri.js';
 import { loadYaml } from '../mlflow/pycompat/yaml.js';
+import { isFile, ortgenaiFolderIn } from './genai-model.js';
 
 // What `ortgenai inspect` reports, as plain JSON (its --json output). Keys are snake_case, as in the files
 // they come from (genai_config.json, MLmodel), so a reader can look each one up there.
@@ -71,7 +72,6 @@ const TOKENIZER_FILES = [
   'vocab.json', 'merges.txt', 'tokenizer.model', 'chat_template.jinja', 'chat_template.json',
 ];
 
-const isFile = (file: string) => stat(file).then((s) => s.isFile(), () => false);
 
 /** Every file under `dir` (symlinks followed), sorted by path. */
 async function listFiles(dir: string): Promise<FileEntry[]> {
@@ -196,19 +196,6 @@ async function mlflowReport(dir: string, mlmodel: MLModel): Promise<MlflowReport
     model_size_bytes: mlmodel.modelSizeBytes,
     metadata: mlmodel.metadata,
   };
-}
-
-/** Where in an MLflow model folder an ORT-GenAI model folder is (the flavors that point at one, or the folder itself). */
-async function ortgenaiFolderIn(dir: string, mlmodel: MLModel): Promise<string | undefined> {
-  const f = mlmodel.flavors;
-  const candidates = [f.ortgenai?.model_data, f.nodejs_function?.data, f.python_function?.data, '.'];
-  for (const rel of candidates) {
-    if (typeof rel !== 'string') continue;
-    const inside = path.relative(dir, path.resolve(dir, rel));
-    if (inside.startsWith('..') || path.isAbsolute(inside)) continue;
-    if (await isFile(path.join(dir, rel, GENAI_CONFIG_FILE))) return path.normalize(rel);
-  }
-  return undefined;
 }
 
 /**

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { GenAIError, ValidationError } from '../errors.js';
-import { binding, type NativeAdapters } from '../native.js';
-import type { Model } from './model.js';
+import { binding, type NativeAdapters, type NativeModel } from '../native.js';
+import { NativeOwner } from './native-owner.js';
 
 /**
  * LoRA adapters for a model (`og.Adapters`). Activate one per generation with `generator.setActiveAdapter(adapters,
@@ -10,12 +10,10 @@ import type { Model } from './model.js';
  * that a live Generator has active; disposing the Adapters object itself is safe at any time (generators keep
  * what they use).
  */
-export class Adapters {
-  /** @internal */
-  readonly native: NativeAdapters;
-
-  constructor(model: Model) {
-    this.native = binding().Adapters.create(model.native);
+export class Adapters extends NativeOwner<NativeAdapters> {
+  /** `model`: a loaded Model (typed by what it owns, so that this module need not import the Model's). */
+  constructor(model: NativeOwner<NativeModel>) {
+    super(binding().Adapters.create(model.native));
   }
 
   /** Loads an adapter file (`.onnx_adapter`, ONNX Runtime's LoRA format) under `name`, off the JS thread. */
@@ -35,13 +33,5 @@ export class Adapters {
   /** Frees a loaded adapter; throws a GenAIError while a live Generator has it active. */
   unloadAdapter(name: string): void {
     this.native.unloadAdapter(name);
-  }
-
-  dispose(): void {
-    this.native.dispose();
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
   }
 }

@@ -6,20 +6,29 @@
  * ORT-GenAI 0.15.2 on CPU batches statically: up to 4 requests run together and requests submitted meanwhile wait
  * until that batch has finished. See the README ("Engine") for when it pays off and when `model.generate()` (one
  * Generator per call, all running in parallel) is the better choice.
+ *
+ * `dispose()` stops the step thread after its current step and frees the engine: requests still running reject
+ * with DisposedError; the model stays usable (and is not disposed).
  */
 import { binding, type NativeEngine } from '../native.js';
-import { runGeneration, streamGeneration, type GenerateOptions, type GenerateResult, type TextStream } from './generate.js';
+import { EngineSource } from './engine-source.js';
+import { runGeneration, streamGeneration, type GenerateResult, type TextStream } from './generate.js';
+import type { GenerateOptions } from './generate-options.js';
 import type { Model } from './model.js';
+import { NativeOwner } from './native-owner.js';
+import type { OpenTokenSource } from './token-source.js';
 
-export class Engine {
+export class Engine extends NativeOwner<NativeEngine> {
   /** The model whose requests this Engine schedules. */
   readonly model: Model;
-  /** @internal */
-  readonly native: NativeEngine;
+  // Each generation is one request of this Engine.
+  private readonly openSource: OpenTokenSource;
 
   private constructor(model: Model, native: NativeEngine) {
+    super(native);
     this.model = model;
-    this.native = native;
+    const modelNative = model.native;
+    this.openSource = async (request) => EngineSource.open(native, modelNative, request);
   }
 
   /**
@@ -32,31 +41,16 @@ export class Engine {
 
   /**
    * Generates a completion through the Engine: the same options and result as `model.generate()`, except beam
-   * search and guidance, which the Engine does not run (ValidationError). An aborted request ends at once with
-   * finishReason 'abort'. Rejects with DisposedError if the Engine is disposed while the request runs.
+   * search, guidance, LoRA adapters and logprobs, which the Engine does not run (ValidationError). An aborted
+   * request ends at once with finishReason 'abort'. Rejects with DisposedError if the Engine is disposed while the
+   * request runs.
    */
   generate(input: string | number[] | Int32Array, options?: GenerateOptions): Promise<GenerateResult> {
-    return runGeneration(this.model, input, options, undefined, this.native);
+    return runGeneration(this.model, this.openSource, input, options);
   }
 
   /** Streams a completion through the Engine; see `generate()` and `model.stream()`. */
   stream(input: string | number[] | Int32Array, options?: GenerateOptions): TextStream {
-    return streamGeneration(this.model, input, options, this.native);
-  }
-
-  get disposed(): boolean {
-    return this.native.disposed;
-  }
-
-  /**
-   * Stops the step thread after its current step and frees the engine. Requests still running reject with
-   * DisposedError; the model stays usable (and is not disposed).
-   */
-  dispose(): void {
-    this.native.dispose();
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
+    return streamGeneration(this.model, this.openSource, input, options);
   }
 }

@@ -1,46 +1,16 @@
 /**
- * High-level generation: `model.generate()` and `model.stream()`. Safe defaults (max_length = prompt + maxTokens,
- * never the whole context), stop strings, AbortSignal. The token loop itself runs natively on its own thread
- * (native/token_loop.cc) and hands text to JS in batches, so the per-token cost in JS is near zero.
+ * The one generation loop behind `model.generate()`/`stream()`, the Engine's and ChatSession's: stop strings,
+ * AbortSignal, logprobs, over a TokenSource (a Generator of the model's own or an Engine request; token-source.ts). The
+ * token loop itself runs natively on its own thread and hands text to JS in batches, so the per-token cost in JS is
+ * near zero.
  */
-import { z } from 'zod';
-import { DisposedError, GenAIError, GuidanceError, ValidationError } from '../errors.js';
-import { binding, type ChunkCallback, type NativeEngine, type NativeGeneratorParams, type NativeLogprobs } from '../native.js';
-import { Adapters } from './adapters.js';
-import { startSoon } from './engine-batching.js';
-import type { Model } from './model.js';
-import type { Tokenizer } from './tokenizer.js';
-import { parseOptions, parseSearchOptions, type SearchOptions } from './search-options.js';
+import { ValidationError } from '../errors.js';
+import type { ChunkCallback, NativeLogprobs } from '../native.js';
+import { parseGenerateOptions, searchOptionsFor, type GenerateOptions } from './generate-options.js';
 import { StopMatcher } from './stop-strings.js';
 import { checkTokenIds } from './token-ids.js';
-
-export interface GenerateOptions {
-  /** New tokens to generate at most (default 256). max_length becomes prompt tokens + maxTokens. */
-  maxTokens?: number;
-  temperature?: number;
-  topP?: number;
-  topK?: number;
-  /**
-   * Sample instead of greedy search. Defaults to true when temperature (> 0), topP or topK is given; then
-   * top_k is 0 (the whole distribution) unless topK or searchOptions.top_k says otherwise.
-   */
-  doSample?: boolean;
-  seed?: number;
-  repetitionPenalty?: number;
-  /** Generation ends before the first occurrence of any of these; the stop string is not part of the text. */
-  stop?: string[];
-  signal?: AbortSignal;
-  guidance?: { type: 'json_schema' | 'regex' | 'lark_grammar'; data: string };
-  /** Raw ORT-GenAI search options (max_length, num_beams, ...); the named options above take precedence. */
-  searchOptions?: SearchOptions;
-  /** A LoRA adapter loaded in `adapters` to run this generation with (not with the Engine). */
-  adapter?: { adapters: Adapters; name: string };
-  /**
-   * Collect each new token's log-probability and those of its `logprobs` most likely alternatives (0-20), from
-   * the model's logits before sampling (the result's `logprobs`). Not with beam search or the Engine.
-   */
-  logprobs?: number;
-}
+import type { OpenTokenSource, TokenSource } from './token-source.js';
+import type { Tokenizer } from './tokenizer.js';
 
 /** One generated token's log-probability (natural log) and its most likely alternatives. */
 export interface TokenLogprob {
@@ -64,96 +34,21 @@ export interface GenerateResult {
   logprobs?: TokenLogprob[];
 }
 
-export const DEFAULT_MAX_TOKENS = 256;
-
-const generateOptionsSchema = z.object({
-  maxTokens: z.number().int().min(1).optional(),
-  temperature: z.number().min(0).optional(),
-  topP: z.number().gt(0).lte(1).optional(),
-  topK: z.number().int().min(0).optional(),
-  doSample: z.boolean().optional(),
-  seed: z.number().int().min(-1).optional(),
-  repetitionPenalty: z.number().gt(0).optional(),
-  stop: z.array(z.string().min(1, 'stop strings cannot be empty')).max(16).optional(),
-  signal: z.instanceof(AbortSignal, { message: 'signal must be an AbortSignal' }).optional(),
-  guidance: z
-    .object({ type: z.enum(['json_schema', 'regex', 'lark_grammar']), data: z.string() })
-    .strict()
-    .optional(),
-  searchOptions: z.unknown().optional(),
-  adapter: z
-    .object({
-      adapters: z.instanceof(Adapters, { message: 'adapter.adapters must be an Adapters object' }),
-      name: z.string().min(1, 'adapter.name cannot be empty'),
-    })
-    .strict()
-    .optional(),
-  logprobs: z.number().int().min(0).max(20).optional(),
-});
-
-const GENERATE_OPTION_NAMES = Object.keys(generateOptionsSchema.shape);
-
-type Parsed = Omit<GenerateOptions, 'searchOptions'> & { searchOptions: SearchOptions };
-
-function parseGenerateOptions(options: GenerateOptions | undefined): Parsed {
-  const parsed = parseOptions(generateOptionsSchema, options, GENERATE_OPTION_NAMES, 'generate option');
-  return { ...(parsed as GenerateOptions), searchOptions: parseSearchOptions(parsed.searchOptions) };
+/** What a generation needs of its model (a Model has it): the tokenizer for as long as it runs, and config facts. */
+export interface GenerationModel {
+  readonly vocabSize: number | undefined;
+  readonly contextLength: number | undefined;
+  /** The tokenizer, kept alive until releaseTokenizer() even if the model is disposed meanwhile. */
+  acquireTokenizer(): Tokenizer;
+  releaseTokenizer(): void;
 }
 
-/** The search options a generation runs with: raw ones, then the named options, then the safe max_length. */
-function searchOptionsFor(o: Parsed, promptTokens: number, contextLength: number | undefined): SearchOptions {
-  const s: SearchOptions = { ...o.searchOptions };
-  if ((s.batch_size ?? 1) !== 1) {
-    throw new ValidationError('generate()/stream() take one prompt; use Generator.appendTokenSequences for batches');
-  }
-  const sampling = o.temperature !== undefined || o.topP !== undefined || o.topK !== undefined;
-  if (o.temperature !== undefined && o.temperature > 0) s.temperature = o.temperature;
-  if (o.topP !== undefined) s.top_p = o.topP;
-  if (o.topK !== undefined) s.top_k = o.topK;
-  if (o.seed !== undefined) s.random_seed = o.seed;
-  if (o.repetitionPenalty !== undefined) s.repetition_penalty = o.repetitionPenalty;
-  // temperature 0 is the usual way to ask for greedy decoding.
-  s.do_sample = o.doSample ?? (s.do_sample || (sampling && o.temperature !== 0));
-  // Named sampling options sample from the whole distribution unless they narrow it themselves: model
-  // configs (Phi-3's among them) ship top_k 1, which would make any temperature greedy.
-  if (s.do_sample && sampling && o.topK === undefined && o.searchOptions.top_k === undefined) s.top_k = 0;
-  if (o.maxTokens !== undefined || s.max_length === undefined) {
-    s.max_length = promptTokens + (o.maxTokens ?? DEFAULT_MAX_TOKENS);
-  }
-  if (contextLength !== undefined) {
-    if (promptTokens >= contextLength) {
-      throw new ValidationError(`the prompt has ${promptTokens} tokens but the model's context is ${contextLength}`);
-    }
-    s.max_length = Math.min(s.max_length, contextLength);
-  }
-  return s;
-}
-
-function applySearchOptions(params: NativeGeneratorParams, options: SearchOptions): void {
-  for (const [name, value] of Object.entries(options)) {
-    if (value === undefined) continue;
-    if (typeof value === 'boolean') params.setSearchBool(name, value);
-    else params.setSearchNumber(name, value);
-  }
-}
-
-function promptTokens(model: Model, tokenizer: Tokenizer, input: string | number[] | Int32Array): Int32Array {
+/** A prompt's ids: text is encoded, ids are checked against the vocabulary. */
+export function promptTokens(tokenizer: Tokenizer, vocabSize: number | undefined, input: string | number[] | Int32Array): Int32Array {
   const tokens = typeof input === 'string' ? tokenizer.encode(input) : Int32Array.from(input);
   if (tokens.length === 0) throw new ValidationError('the prompt is empty');
-  checkTokenIds(tokens, model.vocabSize, 'prompt token');
+  checkTokenIds(tokens, vocabSize, 'prompt token');
   return tokens;
-}
-
-/** A Generator; a grammar ORT-GenAI cannot build ("Error creating grammar: ...") is the caller's GuidanceError. */
-async function createGenerator(model: Model, params: NativeGeneratorParams, guidance: GenerateOptions['guidance']) {
-  try {
-    return await binding().Generator.create(model.native, params);
-  } catch (err) {
-    if (guidance && err instanceof GenAIError && /grammar/i.test(err.message)) {
-      throw new GuidanceError(`invalid ${guidance.type} guidance: ${err.message}`, { cause: err });
-    }
-    throw err;
-  }
 }
 
 function tokenLogprob(token: number, text: string, lp: NativeLogprobs, i: number): TokenLogprob {
@@ -163,130 +58,120 @@ function tokenLogprob(token: number, text: string, lp: NativeLogprobs, i: number
 }
 
 /**
- * Runs one generation; `onText` receives text as it becomes final. Resolves (never rejects) on abort, with the
- * text produced so far. Everything it needs from `model` is taken before its first await, so disposing the model
- * right after the call does not cut it short.
+ * Runs one generation on a source `open` makes; `onText` receives text as it becomes final. Resolves (never
+ * rejects) on abort, with the text produced so far. Everything it needs from `model` is taken before its first
+ * await, so disposing the model right after the call does not cut it short.
  */
 export async function runGeneration(
-  model: Model,
+  model: GenerationModel,
+  open: OpenTokenSource,
   input: string | number[] | Int32Array,
   options: GenerateOptions | undefined,
   onText?: (text: string) => void,
-  engine?: NativeEngine,
   collected?: TokenLogprob[],
 ): Promise<GenerateResult> {
   const tokenizer = model.acquireTokenizer();
   try {
-    return await generation(model, tokenizer, input, options, onText, engine, collected);
+    const o = parseGenerateOptions(options);
+    const prompt = promptTokens(tokenizer, model.vocabSize, input);
+    const search = searchOptionsFor(o, prompt.length, model.contextLength);
+    const source = await open({ search, options: o, tokenizer });
+    try {
+      const beams = (search.num_beams ?? 1) > 1;
+      return (await decode(source, tokenizer, prompt, { stop: o.stop, signal: o.signal, logprobs: o.logprobs, beams, onText, collected })).result;
+    } finally {
+      source.dispose();
+    }
   } finally {
     model.releaseTokenizer();
   }
 }
 
-async function generation(
-  model: Model,
-  tokenizer: Tokenizer,
-  input: string | number[] | Int32Array,
-  options: GenerateOptions | undefined,
-  onText: ((text: string) => void) | undefined,
-  engine: NativeEngine | undefined,
-  collected: TokenLogprob[] | undefined,
-): Promise<GenerateResult> {
-  const o = parseGenerateOptions(options);
-  const prompt = promptTokens(model, tokenizer, input);
-  const search = searchOptionsFor(o, prompt.length, model.contextLength);
-  const beams = (search.num_beams ?? 1) > 1;
-  if (engine && beams) throw new ValidationError('the Engine runs greedy or sampled search, not beam search (num_beams > 1)');
-  // ORT-GenAI 0.15's Engine requests have no guidance logits processor: refuse rather than silently ignore it.
-  if (engine && o.guidance) throw new ValidationError('the Engine does not support guidance; use model.generate()');
-  // Its requests have no SetActiveAdapter in the C API either.
-  if (engine && o.adapter) throw new ValidationError('the Engine does not support LoRA adapters; use model.generate()');
-  if (o.logprobs !== undefined && (engine || beams)) throw new ValidationError('logprobs are computed for greedy or sampled search with model.generate()/stream(), not with beam search or the Engine');
-  const b = binding();
-  const params = b.GeneratorParams.create(model.native);
+export interface DecodeOptions {
+  stop?: string[];
+  signal?: AbortSignal;
+  logprobs?: number;
+  /** Beam search: nothing streams, the winner is read from the source at the end. */
+  beams?: boolean;
+  onText?: (text: string) => void;
+  collected?: TokenLogprob[];
+}
+
+export interface Decoded {
+  result: GenerateResult;
+  /** performance.now() when the first new id arrived (undefined if none did). */
+  firstTokenAt?: number;
+  /** How many new ids the answer took from the source, a final end-of-sequence id included. */
+  taken: number;
+}
+
+/** Appends `prompt` to `source` and decodes one answer from it. */
+export async function decode(source: Pick<TokenSource, 'run' | 'cancel' | 'sequence'>, tokenizer: Tokenizer, prompt: Int32Array, d: DecodeOptions): Promise<Decoded> {
+  const tokens: number[] = [];
+  const logprobs = d.logprobs === undefined ? undefined : (d.collected ?? []);
+  const eos = tokenizer.eosTokenIds;
+  let firstTokenAt: number | undefined;
+  let text = '';
+  let finish: FinishReason | undefined;
+  if (d.signal?.aborted) finish = 'abort';
+  const stops = new StopMatcher(d.stop ?? []);
+  const emit = (chunk: string) => {
+    if (!chunk) return;
+    text += chunk;
+    d.onText?.(chunk);
+  };
+  const end = (reason: FinishReason) => {
+    finish = reason;
+    source.cancel();
+  };
+  const onAbort = () => {
+    if (!finish) end('abort');
+  };
+  d.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    applySearchOptions(params, search);
-    if (o.guidance) params.setGuidance(o.guidance.type, o.guidance.data);
-    // Each generation gets its own Generator, or a request scheduled by the Engine: both run and stop alike.
-    const generator = engine ? undefined : await createGenerator(model, params, o.guidance);
-    const gen = generator ?? engine!.createRequest(params);
-    try {
-      if (o.adapter) generator!.setActiveAdapter(o.adapter.adapters.native, o.adapter.name);
-      const tokens: number[] = [];
-      const logprobs = o.logprobs === undefined ? undefined : (collected ?? []);
-      let text = '';
-      let finish: FinishReason | undefined;
-      if (o.signal?.aborted) finish = 'abort';
-      const stops = new StopMatcher(o.stop ?? []);
-      const emit = (chunk: string) => {
-        if (!chunk) return;
-        text += chunk;
-        onText?.(chunk);
-      };
-      const onAbort = () => {
-        if (finish) return;
-        finish = 'abort';
-        gen.stop();
-      };
-      o.signal?.addEventListener('abort', onAbort, { once: true });
-      try {
-        if (!finish) {
-          // Beam search only knows its winner at the end: collect ids, decode once.
-          const onChunk: ChunkCallback = (ids, chunk, ends, lp) => {
-            // One token at a time, so a stop string cuts the tokens exactly where it cuts the text.
-            for (let i = 0, start = 0; i < ids.length && !finish && !beams; start = ends[i++]) {
-              const piece = chunk.slice(start, ends[i]);
-              const { emit: safe, hit } = stops.push(piece);
-              if (!hit) {
-                tokens.push(ids[i]);
-                if (lp && logprobs) logprobs.push(tokenLogprob(ids[i], piece, lp, i));
-              }
-              emit(safe);
-              if (hit) {
-                finish = 'stop';
-                gen.stop();
-              }
-            }
-          };
-          const running = generator
-            ? generator.run(prompt, beams ? null : tokenizer.native, onChunk, o.logprobs ?? null)
-            : gen.run(prompt, tokenizer.native, onChunk);
-          if (engine) startSoon(engine);
-          const outcome = await running;
-          // Stopped by nobody here: the Engine was disposed with this request in flight.
-          if (outcome === 'stopped' && !finish && engine) throw new DisposedError('Engine');
+    if (!finish) {
+      const onChunk: ChunkCallback = (ids, chunk, ends, lp) => {
+        firstTokenAt ??= performance.now();
+        // One token at a time, so a stop string cuts the tokens exactly where it cuts the text.
+        for (let i = 0, start = 0; i < ids.length && !finish && !d.beams; start = ends[i++]) {
+          const piece = chunk.slice(start, ends[i]);
+          const { emit: safe, hit } = stops.push(piece);
+          if (!hit) {
+            tokens.push(ids[i]);
+            if (lp && logprobs) logprobs.push(tokenLogprob(ids[i], piece, lp, i));
+          }
+          emit(safe);
+          if (hit) end('stop');
         }
-      } finally {
-        o.signal?.removeEventListener('abort', onAbort);
-      }
-      if (beams && !finish && generator) {
-        for (const id of generator.getSequence(0).subarray(prompt.length)) tokens.push(id);
-        const { emit: safe, hit } = stops.push(tokenizer.decode(tokens));
-        emit(safe);
-        if (hit) finish = 'stop';
-      }
-      const eos = tokenizer.eosTokenIds;
-      const endedOnEos = tokens.length > 0 && eos.includes(tokens[tokens.length - 1]);
-      if (endedOnEos) tokens.pop();
-      if (endedOnEos && logprobs?.length === tokens.length + 1) logprobs.pop();
-      if (!finish) {
-        emit(stops.flush());
-        finish = endedOnEos ? 'stop' : 'length';
-      }
-      return {
-        text,
-        tokens: Int32Array.from(tokens),
-        promptTokens: prompt.length,
-        completionTokens: tokens.length,
-        finishReason: finish,
-        ...(logprobs ? { logprobs } : {}),
       };
-    } finally {
-      gen.dispose();
+      await source.run(prompt, onChunk);
     }
   } finally {
-    params.dispose();
+    d.signal?.removeEventListener('abort', onAbort);
   }
+  if (d.beams && !finish && source.sequence) {
+    for (const id of source.sequence().subarray(prompt.length)) tokens.push(id);
+    const { emit: safe, hit } = stops.push(tokenizer.decode(tokens));
+    emit(safe);
+    if (hit) finish = 'stop';
+  }
+  const taken = tokens.length;
+  const endedOnEos = tokens.length > 0 && eos.includes(tokens[tokens.length - 1]);
+  if (endedOnEos) tokens.pop();
+  if (endedOnEos && logprobs?.length === tokens.length + 1) logprobs.pop();
+  if (!finish) {
+    emit(stops.flush());
+    finish = endedOnEos ? 'stop' : 'length';
+  }
+  const result: GenerateResult = {
+    text,
+    tokens: Int32Array.from(tokens),
+    promptTokens: prompt.length,
+    completionTokens: tokens.length,
+    finishReason: finish,
+    ...(logprobs ? { logprobs } : {}),
+  };
+  return { result, taken, ...(firstTokenAt === undefined ? {} : { firstTokenAt }) };
 }
 
 /** `logprobs` (with that option) fills up as tokens arrive: entries for the text read so far are there. */
@@ -297,33 +182,38 @@ export type TextStream = AsyncIterable<string> & { result: Promise<GenerateResul
  * (break/return) stops the generation, and `result` then resolves with finishReason 'abort'.
  */
 export function streamGeneration(
-  model: Model,
+  model: GenerationModel,
+  open: OpenTokenSource,
   input: string | number[] | Int32Array,
   options: GenerateOptions | undefined,
-  engine?: NativeEngine,
+): TextStream {
+  const logprobs: TokenLogprob[] | undefined = options?.logprobs === undefined ? undefined : [];
+  const stream = textStream(options?.signal, (signal, onText) => runGeneration(model, open, input, { ...options, signal }, onText, logprobs));
+  return logprobs ? Object.assign(stream, { logprobs }) : stream;
+}
+
+/**
+ * A TextStream over one generation that `start` begins at once with a signal (the caller's, and the one leaving
+ * the loop early fires) and a text callback: chunks wait in a queue until read.
+ */
+export function textStream(
+  callerSignal: AbortSignal | undefined,
+  start: (signal: AbortSignal, onText: (chunk: string) => void) => Promise<GenerateResult>,
 ): TextStream {
   const queue: string[] = [];
   let ended = false;
   let failure: unknown;
   let wake: (() => void) | undefined;
   const stopper = new AbortController();
-  const signal = options?.signal ? AbortSignal.any([options.signal, stopper.signal]) : stopper.signal;
+  const signal = callerSignal ? AbortSignal.any([callerSignal, stopper.signal]) : stopper.signal;
   const notify = () => {
     wake?.();
     wake = undefined;
   };
-  const logprobs: TokenLogprob[] | undefined = options?.logprobs === undefined ? undefined : [];
-  const result = runGeneration(
-    model,
-    input,
-    { ...options, signal },
-    (chunk) => {
-      queue.push(chunk);
-      notify();
-    },
-    engine,
-    logprobs,
-  );
+  const result = start(signal, (chunk) => {
+    queue.push(chunk);
+    notify();
+  });
   result.then(
     () => {
       ended = true;
@@ -337,7 +227,6 @@ export function streamGeneration(
   );
   return {
     result,
-    ...(logprobs ? { logprobs } : {}),
     async *[Symbol.asyncIterator]() {
       try {
         for (;;) {

@@ -1,8 +1,10 @@
 export { Adapters } from './adapters.js';
+export { ChatSession, type ChatSessionOptions, type ChatTurnOptions, type ChatTurnStats } from './chat-session.js';
 export { Config } from './config.js';
+export type { ContextPolicy, ContextPolicyFunction, ContextWindow, Summarizer } from './context-policy.js';
 export { Engine } from './engine.js';
-export type { FinishReason, GenerateOptions, GenerateResult, TextStream, TokenLogprob } from './generate.js';
-export { DEFAULT_MAX_TOKENS } from './generate.js';
+export type { FinishReason, GenerateResult, TextStream, TokenLogprob } from './generate.js';
+export { DEFAULT_MAX_TOKENS, type GenerateOptions } from './generate-options.js';
 export { Generator } from './generator.js';
 export { GeneratorParams, type GuidanceType } from './generator-params.js';
 export { onLog, setLogOption } from './logging.js';

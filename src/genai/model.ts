@@ -1,10 +1,14 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DisposedError, GenAIError, ValidationError } from '../errors.js';
 import { binding, type NativeModel } from '../native.js';
 import type { RuntimeOptions } from '../runtime.js';
 import { checkModelFolder, Config } from './config.js';
-import { runGeneration, streamGeneration, type GenerateOptions, type GenerateResult, type TextStream } from './generate.js';
+import { readGenAIConfig } from './genai-config.js';
+import { runGeneration, streamGeneration, type GenerateResult, type GenerationModel, type TextStream } from './generate.js';
+import type { GenerateOptions } from './generate-options.js';
+import { GeneratorSource } from './generator-source.js';
+import { NativeOwner } from './native-owner.js';
+import type { OpenTokenSource } from './token-source.js';
 import { Tokenizer } from './tokenizer.js';
 
 export interface ModelLoadOptions {
@@ -29,10 +33,10 @@ interface ConfigFacts {
 }
 
 /** context_length and vocab_size from genai_config.json, as `overlays` (Config.overlay) leave them. */
-function readConfigFacts(dir: string, overlays: readonly unknown[]): ConfigFacts {
+async function readConfigFacts(dir: string, overlays: readonly unknown[]): Promise<ConfigFacts> {
   let layers: readonly unknown[] = overlays;
   try {
-    layers = [JSON.parse(readFileSync(path.join(dir, 'genai_config.json'), 'utf8')), ...overlays];
+    layers = [await readGenAIConfig(dir), ...overlays];
   } catch {
     // Loaded by the library but unreadable here: the overlays still count.
   }
@@ -46,9 +50,7 @@ function readConfigFacts(dir: string, overlays: readonly unknown[]): ConfigFacts
 }
 
 /** An ORT-GenAI model (`og.Model`) with its tokenizer. */
-export class Model {
-  /** @internal */
-  readonly native: NativeModel;
+export class Model extends NativeOwner<NativeModel> implements GenerationModel {
   /** The model folder. */
   readonly path: string;
   private readonly facts: ConfigFacts;
@@ -56,13 +58,14 @@ export class Model {
   private readonly ownTokenizer: Tokenizer | Error;
   // Generations holding the tokenizer: dispose() frees it only once they have all ended.
   private generations = 0;
-  private disposed = false;
+  // Each generation runs on a Generator of its own.
+  private readonly openSource: OpenTokenSource = (request) => GeneratorSource.open(this.native, request);
 
-  private constructor(native: NativeModel, tokenizer: Tokenizer | Error, dir: string, overlays: readonly unknown[]) {
-    this.native = native;
+  private constructor(native: NativeModel, tokenizer: Tokenizer | Error, dir: string, facts: ConfigFacts) {
+    super(native);
     this.ownTokenizer = tokenizer;
     this.path = dir;
-    this.facts = readConfigFacts(dir, overlays);
+    this.facts = facts;
   }
 
   /** Loads a model folder (or a prepared Config) off the JS thread. */
@@ -95,7 +98,7 @@ export class Model {
     } catch (cause) {
       tokenizer = cause as Error;
     }
-    return new Model(native, tokenizer, dir, overlays);
+    return new Model(native, tokenizer, dir, await readConfigFacts(dir, overlays));
   }
 
   /** Created with the model and disposed with it; GenAIError when the folder has no usable tokenizer files. */
@@ -131,12 +134,12 @@ export class Model {
 
   /** Generates a completion; see GenerateOptions. Never blocks the event loop. */
   generate(input: string | number[] | Int32Array, options?: GenerateOptions): Promise<GenerateResult> {
-    return runGeneration(this, input, options);
+    return runGeneration(this, this.openSource, input, options);
   }
 
   /** Streams a completion as text chunks; `.result` resolves with the full GenerateResult. */
   stream(input: string | number[] | Int32Array, options?: GenerateOptions): TextStream {
-    return streamGeneration(this, input, options);
+    return streamGeneration(this, this.openSource, input, options);
   }
 
   /**
@@ -155,14 +158,9 @@ export class Model {
   }
 
   /** Frees the model and its tokenizer. Generations still running keep what they need until they end. */
-  dispose(): void {
-    this.disposed = true;
-    this.native.dispose();
+  override dispose(): void {
+    super.dispose();
     if (this.generations === 0) this.freeTokenizer();
-  }
-
-  [Symbol.dispose](): void {
-    this.dispose();
   }
 
   private freeTokenizer(): void {

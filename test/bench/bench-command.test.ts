@@ -144,3 +144,25 @@ describe('ortgenai bench', () => {
     expect(broken.results[0].error).toContain("is missing): run 'npm run build:reference' in a checkout of ortgenai-node");
   });
 });
+
+describe('ortgenai bench --runners chat-first,chat,chat-fresh', () => {
+  it('times a conversation\'s first turn, and its second with the KV cache reused and without', async () => {
+    const json = path.join(scratch, 'chat.json');
+    await run([
+      '-m', fixtureModel('tiny-random'), '--prompt-tokens', '16', '--gen-tokens', '8', '--repeat', '2', '--warmup', '0',
+      '--threads', '1', '--runners', 'chat-first,chat,chat-fresh', '--json', json, '--cache-dir', scratch,
+    ]);
+    const chat = JSON.parse(await readFile(json, 'utf8')) as BenchReport;
+    const rows = ['chat', 'chat-fresh', 'chat-first'].map((runner) => chat.results.find((r) => r.runner === runner)!);
+    for (const r of rows) {
+      expect(r.error, `${r.runner}: ${r.error}`).toBeUndefined();
+      expect(r.runs).toHaveLength(2);
+      expect(r.tokens_match_native).toBeNull(); // the chat template's prompt is not the C++ loop's
+    }
+    // Both prefill-or-reuse the same templated conversation: the first turn, its answer and the message again.
+    expect(rows[0].runs[0].promptTokens).toBe(rows[1].runs[0].promptTokens);
+    expect(rows[0].runs[0].promptTokens).toBeGreaterThan(2 * 16);
+    expect(rows[2].runs[0].promptTokens).toBeGreaterThanOrEqual(16);
+    expect(rows[2].runs[0].promptTokens).toBeLessThan(rows[0].runs[0].promptTokens - 16);
+  });
+});

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Adapters, Model } from '../../src/index.js';
+import { saveModel } from '../../src/mlflow/flavors/ortgenai.js';
 import { buildModel, deterministicShiftAdapter, writeAdapter } from '../../src/modelbuilder/index.js';
 import { fixtureModel, repoRoot } from '../helpers/fixtures.js';
 
@@ -48,6 +49,19 @@ describe.each(['tiny-deterministic', 'tiny-random'] as const)('ortgenai generate
     const { code, stdout, stderr } = await cli(['-m', dir, '-p', PROMPT, '--max-tokens', '12', '--threads', '1']);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(stdout).toBe(`${expected.text}\n`);
+  });
+
+  it('generates with the ORT-GenAI folder an MLflow model holds', async () => {
+    const saved = path.join(await mkdtemp(path.join(tmpdir(), 'ortgenai-cli-mlflow-')), 'model');
+    try {
+      await saveModel(saved, { model: dir });
+      const expected = await model.generate(PROMPT, { maxTokens: 6 });
+      const { code, stdout, stderr } = await cli(['-m', saved, '-p', PROMPT, '--max-tokens', '6']);
+      expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+      expect(stdout).toBe(`${expected.text}\n`);
+    } finally {
+      await rm(path.dirname(saved), { recursive: true, force: true });
+    }
   });
 
   it('reads the prompt from stdin, applies the chat template and stop strings, and reports --stats', async () => {
@@ -109,7 +123,7 @@ describe('ortgenai generate errors', () => {
     expect(code).toBe(2);
     expect(stdout).toBe('');
     expect(stderr).toContain("ortgenai generate: Unknown option '--max-token'");
-    expect(stderr).toContain('usage: ortgenai generate -m <model folder> -p <prompt>');
+    expect(stderr).toContain('usage: ortgenai generate -m <ORT-GenAI model folder | MLflow model URI> -p <prompt>');
   });
 
   it('rejects a non-numeric or out-of-range --max-tokens and a missing --model', async () => {

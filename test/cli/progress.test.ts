@@ -3,54 +3,17 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { fixtureModel, repoRoot, testPython } from '../helpers/fixtures.js';
+import { fixtureModel, repoRoot } from '../helpers/fixtures.js';
+import { runInTerminal, terminalEnv } from '../helpers/terminal.js';
 
 // Progress of the long steps (make-model's weights, model loads, bench rounds) as users see it: in a real
 // pseudo-terminal (Python's pty module), and in a pipe as CI logs get it.
 
 const CLI = path.join(repoRoot, 'dist', 'cli', 'index.js');
 
-// Runs a command in a pseudo-terminal 120 columns wide and prints all it wrote there, then its exit status
-// (negative: the signal that ended it). With PTY_INTERRUPT set, sends SIGINT once the output contains it.
-const PTY_RUNNER = `
-import fcntl, os, select, signal, struct, subprocess, sys, termios
-marker = os.environ.get('PTY_INTERRUPT', '').encode()
-master, slave = os.openpty()
-fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack('HHHH', 30, 120, 0, 0))
-child = subprocess.Popen(sys.argv[1:], stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
-# The slave stays open here, so no read of the master fails before all the child wrote is read.
-out = b''
-interrupted = False
-while True:
-    ready, _, _ = select.select([master], [], [], 0.2)
-    if ready:
-        out += os.read(master, 65536)
-        if marker and not interrupted and marker in out:
-            interrupted = True
-            child.send_signal(signal.SIGINT)
-    elif child.poll() is not None:
-        break
-sys.stdout.buffer.write(out)
-sys.stdout.buffer.write(b'\\nstatus %d' % child.returncode)
-`;
-
-/**
- * The environment of a user's terminal: colour unless NO_COLOR says otherwise. Nothing inherited forces or
- * limits it: not FORCE_COLOR, and not CI, with which Node's hasColors() reports 2 colours (as under CI=true).
- */
-function terminalEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color' };
-  delete env.FORCE_COLOR;
-  delete env.NO_COLOR;
-  delete env.CI;
-  return { ...env, ...extra };
-}
-
-function inTerminal(args: string[], extra?: Record<string, string>) {
-  const r = spawnSync(testPython(), ['-c', PTY_RUNNER, process.execPath, CLI, ...args], { encoding: 'utf8', timeout: 120_000, env: terminalEnv(extra) });
-  expect(r.status, r.stderr).toBe(0);
-  const [, output, code] = /^([\s\S]*)\nstatus (-?\d+)$/.exec(r.stdout)!;
-  return { code: Number(code), output };
+function inTerminal(args: string[], extra: Record<string, string> = {}) {
+  const { PTY_INTERRUPT: interrupt, ...env } = extra;
+  return runInTerminal([process.execPath, CLI, ...args], { env, steps: interrupt ? [{ waitFor: interrupt, signal: 'SIGINT' }] : [] });
 }
 
 function inPipe(args: string[]) {

@@ -3,8 +3,9 @@ import { stat } from 'node:fs/promises';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { Config, DisposedError, Generator, GeneratorParams, Model } from '../../src/index.js';
-import { PROMPT_IDS, testModels } from './models.js';
+import { Adapters, Config, DisposedError, Engine, Generator, GeneratorParams, Model } from '../../src/index.js';
+import { fixtureModel } from '../helpers/fixtures.js';
+import { HAS_ENGINE, PROMPT_IDS, testModels } from './models.js';
 
 const MiB = 1024 * 1024;
 
@@ -41,6 +42,40 @@ describe.each(testModels())('dispose on $name', ({ dir }) => {
     expect(() => stream.decode(PROMPT_IDS[0])).toThrow(DisposedError);
     expect(() => generator.isDone()).toThrow(DisposedError);
     expect(() => config.appendProvider('cpu')).toThrow(DisposedError);
+  });
+
+  it('Model and Adapters are native owners too: disposed, `using`, DisposedError afterwards', async () => {
+    const model = await Model.load(dir, { threads: 1 });
+    const adapters = new Adapters(model);
+    expect([model.disposed, adapters.disposed]).toEqual([false, false]);
+    let scoped: Adapters;
+    {
+      using inner = new Adapters(model);
+      scoped = inner;
+    }
+    expect(scoped.disposed).toBe(true);
+    adapters.dispose();
+    model.dispose();
+    expect([model.disposed, adapters.disposed]).toEqual([true, true]);
+    expect(() => model.tokenizer).toThrow(DisposedError);
+    await expect(model.generate(PROMPT_IDS, { maxTokens: 1 })).rejects.toThrow(DisposedError);
+    expect(() => adapters.unloadAdapter('a')).toThrow(DisposedError);
+  });
+});
+
+// ORT-GenAI >= 0.16 has no Engine for this binding (test/genai/engine.test.ts checks that refusal).
+describe.each(HAS_ENGINE ? [{ name: 'tiny-random', dir: fixtureModel('tiny-random') }] : [])('dispose on the Engine of $name', ({ dir }) => {
+  it('is a native owner: disposed, `using`, DisposedError afterwards, the model untouched', async () => {
+    using model = await Model.load(dir, { threads: 1 });
+    let engine: Engine;
+    {
+      using scoped = await Engine.create(model);
+      engine = scoped;
+      expect(engine.disposed).toBe(false);
+    }
+    expect(engine.disposed).toBe(true);
+    await expect(engine.generate(PROMPT_IDS, { maxTokens: 1 })).rejects.toThrow(DisposedError);
+    expect(model.disposed).toBe(false);
   });
 });
 

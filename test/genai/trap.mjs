@@ -30,11 +30,22 @@ const traps = {
   },
   // SIGSEGV in 0.15.2: outputs do not exist before the first run.
   'output-before-run': async () => gen.getOutput('logits'),
+  // SIGABRT in 0.15.2 and 0.18.0: IsDone throws "Session in Terminated state" through the C API.
+  'done-when-terminated': async () => {
+    await gen.appendTokens(PROMPT);
+    gen.setRuntimeOption('terminate_session', '1');
+    try {
+      return gen.isDone();
+    } finally {
+      gen.setRuntimeOption('terminate_session', '0');
+      await gen.generateNextToken(); // going on works once the flag is cleared
+    }
+  },
 };
 
 try {
   const tensor = await traps[trap]();
-  console.log(JSON.stringify({ ok: true, shape: tensor.shape }));
+  console.log(JSON.stringify({ ok: true, shape: tensor?.shape }));
 } catch (err) {
   console.log(JSON.stringify({ ok: false, code: err.code, message: err.message }));
 }

@@ -47,6 +47,12 @@ describe.each(testModels())('crash traps on $name', ({ dir }) => {
     expect(result.message).toMatch(olderThan018() ? /before 0\.18 only 'logits'/ : /no_such_output/);
   });
 
+  it('isDone() while terminate_session is set: a clear error, never an abort; clearing it lets the generator go on', async () => {
+    const result = await runTrap(dir, 'done-when-terminated');
+    expect(result).toMatchObject({ ok: false, code: 'GENAI_ERROR' });
+    expect(result.message).toMatch(/session is terminated.*'terminate_session', '0'/);
+  });
+
   it('getOutput() before the first run: a clear error, never a segfault', async () => {
     const result = await runTrap(dir, 'output-before-run');
     expect(result).toMatchObject({ ok: false, code: 'GENAI_ERROR' });

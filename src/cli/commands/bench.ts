@@ -29,7 +29,8 @@ Exits with status 1 when a requested runner cannot run (the message says what it
       --concurrency <n>    also run n generations at once on one model (default 1: off)
       --runners <list>     native,stepwise,generate,generate-logprobs,transformersjs,ort-loop (default: these),
                            python-og (the official Python binding's loop; needs ORTGENAI_PYTHON, whose library
-                           every runner then uses)
+                           every runner then uses), chat-first / chat / chat-fresh (a ChatSession's first turn /
+                           its second with the first's KV cache reused / with the conversation prefilled again)
       --json <file>        write the full report as JSON
       --cache-dir <dir>    where presets are generated (default ~/.cache/ortgenai-node)
       --mlflow             log the bench as an MLflow run (params, figures, the JSON report as an

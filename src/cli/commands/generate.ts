@@ -1,21 +1,16 @@
 import { Adapters } from '../../genai/adapters.js';
-import { Model } from '../../genai/model.js';
-import type { GenerateOptions } from '../../genai/generate.js';
-import { numberFlag, parseCommandArgs, UsageError } from '../args.js';
+import type { GenerateOptions } from '../../genai/generate-options.js';
+import { ANSWER_FLAGS, ANSWER_FLAGS_HELP, answerOptions, numberFlag, parseCommandArgs, UsageError } from '../args.js';
+import { loadGenAIModel } from '../genai-model.js';
 import { withActivity } from '../progress.js';
 
-const HELP = `usage: ortgenai generate -m <model folder> -p <prompt> [options]
+const HELP = `usage: ortgenai generate -m <ORT-GenAI model folder | MLflow model URI> -p <prompt> [options]
 
-  -m, --model <dir>           ORT-GenAI model folder (genai_config.json, model, tokenizer)
+  -m, --model <uri>           ORT-GenAI model folder (genai_config.json, model, tokenizer), or an MLflow model
+                              (folder, file:, runs:/ or models:/ URI) holding one
   -p, --prompt <text>         the prompt ('-' reads it from stdin)
       --chat                  wrap the prompt as a user message with the model's chat template
-      --max-tokens <n>        new tokens at most (default 256)
-      --temperature <t>       sampling temperature (0 = greedy)
-      --top-p <p>             nucleus sampling
-      --top-k <k>             top-k sampling
-      --seed <n>              random seed for sampling
-      --repetition-penalty <r>
-      --stop <s>              stop string (repeatable)
+${ANSWER_FLAGS_HELP}
       --threads <n>           ONNX Runtime intra-op threads
       --adapter <file>        generate with a LoRA adapter (.onnx_adapter; the model needs LoRA inputs)
       --stats                 print token counts and speed to stderr
@@ -35,13 +30,7 @@ export async function run(argv: string[]): Promise<void> {
       model: { type: 'string', short: 'm' },
       prompt: { type: 'string', short: 'p' },
       chat: { type: 'boolean' },
-      'max-tokens': { type: 'string' },
-      temperature: { type: 'string' },
-      'top-p': { type: 'string' },
-      'top-k': { type: 'string' },
-      seed: { type: 'string' },
-      'repetition-penalty': { type: 'string' },
-      stop: { type: 'string', multiple: true },
+      ...ANSWER_FLAGS,
       threads: { type: 'string' },
       adapter: { type: 'string' },
       stats: { type: 'boolean' },
@@ -50,18 +39,10 @@ export async function run(argv: string[]): Promise<void> {
   );
   if (!values) return;
   if (!values.model || values.prompt === undefined) throw new UsageError(`--model and --prompt are required\n\n${HELP}`);
-  const options: GenerateOptions = {
-    maxTokens: numberFlag('max-tokens', values['max-tokens'], 'integer'),
-    temperature: numberFlag('temperature', values.temperature),
-    topP: numberFlag('top-p', values['top-p']),
-    topK: numberFlag('top-k', values['top-k'], 'integer'),
-    seed: numberFlag('seed', values.seed, 'integer'),
-    repetitionPenalty: numberFlag('repetition-penalty', values['repetition-penalty']),
-    stop: values.stop,
-  };
+  const options: GenerateOptions = answerOptions(values);
   const threads = numberFlag('threads', values.threads, 'integer');
   const prompt = values.prompt === '-' ? await readStdin() : values.prompt;
-  using model = await withActivity(`loading ${values.model}`, () => Model.load(values.model!, { threads }));
+  using model = await withActivity(`loading ${values.model}`, () => loadGenAIModel(values.model!, { threads }));
   using adapters = values.adapter === undefined ? undefined : new Adapters(model);
   if (adapters) {
     await adapters.loadAdapter(values.adapter!, 'cli');
