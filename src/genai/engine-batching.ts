@@ -1,4 +1,4 @@
-// When an Engine's queued requests reach ORT-GenAI (see native/engine.cc, flush()).
+// When an Engine's queued requests reach ORT-GenAI (see native/engine.cc, Flush()).
 import type { NativeEngine } from '../native.js';
 
 const starting = new WeakSet<NativeEngine>();

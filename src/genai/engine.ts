@@ -1,13 +1,14 @@
 /**
  * `Engine`: ORT-GenAI's request scheduler (`OgaEngine`). Generations submitted to one Engine share the model's
- * decode steps (one batched forward pass per step) instead of each running its own Generator. One native thread per
- * Engine runs the step loop (native/engine.cc); every request streams its tokens to JS like `model.stream()`.
+ * decode steps (one batched forward pass per step) instead of each running its own Generator. One executor job per
+ * Engine runs the step loop (native/engine_loop.cc) over whichever Engine API the library has (0.15's step API or
+ * 0.16+'s events); every request streams its tokens to JS like `model.stream()`.
  *
- * ORT-GenAI 0.15.2 on CPU batches statically: up to 4 requests run together and requests submitted meanwhile wait
- * until that batch has finished. See the README ("Engine") for when it pays off and when `model.generate()` (one
+ * ORT-GenAI 0.15.2 and 0.18.0 on CPU batch statically: up to 4 requests run together and requests submitted
+ * meanwhile wait until that batch has finished. See the README ("Engine") for when it pays off and when `model.generate()` (one
  * Generator per call, all running in parallel) is the better choice.
  *
- * `dispose()` stops the step thread after its current step and frees the engine: requests still running reject
+ * `dispose()` stops the step loop after its current step and frees the engine: requests still running reject
  * with DisposedError; the model stays usable (and is not disposed).
  */
 import { binding, type NativeEngine } from '../native.js';
