@@ -3,12 +3,13 @@
  * then answers one request at a time, so the parent can interleave the runners' generations round by round:
  * load on this shared 2-core machine drifts, and interleaving spreads the drift evenly over all runners.
  */
-export const RUNNERS = ['native', 'stepwise', 'generate', 'generate-logprobs', 'transformersjs', 'ort-loop', 'python-og'] as const;
+export const RUNNERS = ['native', 'stepwise', 'generate', 'generate-logprobs', 'transformersjs', 'ort-loop', 'node-llama-cpp', 'python-og'] as const;
 /**
  * What runs without being asked: python-og needs a Python environment (ORTGENAI_PYTHON), whose library every
- * runner then uses, so it runs only when named.
+ * runner then uses, and node-llama-cpp needs the model as GGUF (presets have it; a -m folder may not), so they
+ * run only when named.
  */
-export const DEFAULT_RUNNERS = RUNNERS.filter((r) => r !== 'python-og');
+export const DEFAULT_RUNNERS = RUNNERS.filter((r) => r !== 'python-og' && r !== 'node-llama-cpp');
 export type RunnerName = (typeof RUNNERS)[number];
 
 /**
@@ -27,6 +28,8 @@ export interface RunnerSpec {
   threads: number;
   /** transformers.js reads a Hugging Face layout; the parent lays one out (symlinks) next to the model. */
   transformersjsDir?: string;
+  /** node-llama-cpp runs the model's GGUF copy (model.gguf in the model folder). */
+  ggufFile?: string;
 }
 
 /** One timed generation (or, with concurrency, one round of `concurrency` generations at once). */

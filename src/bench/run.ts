@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ValidationError } from '../errors.js';
+import { GGUF_FILENAME } from '../modelbuilder/index.js';
 import { resolveRuntimeLibraries } from '../runtime.js';
 import { measureAsyncFloor } from './async-floor.js';
 import { readModelInfo, syntheticPrompt, type ModelInfo } from './model-info.js';
@@ -17,6 +18,7 @@ const CONCURRENCY_MODES: Partial<Record<RunnerName, ConcurrencyMode[]>> = {
   native: ['batched', 'concurrent', 'engine'],
   stepwise: ['batched', 'concurrent'],
   generate: ['concurrent', 'engine'],
+  'node-llama-cpp': ['concurrent'],
   'python-og': ['batched', 'concurrent'],
 };
 
@@ -70,6 +72,7 @@ async function measureModel(info: ModelInfo, options: BenchOptions, scratch: str
     const spec = {
       model: info.dir, promptIds: syntheticPrompt(info, options.promptTokens), genTokens: options.genTokens,
       batch: options.batch, threads, transformersjsDir,
+      ggufFile: options.runners.includes('node-llama-cpp') ? path.join(info.dir, GGUF_FILENAME) : undefined,
     };
     cells.push(...(await measureGroup({
       spec, runners: options.runners, concurrencyModes: concurrencyModes(), concurrency: options.concurrency,

@@ -28,8 +28,9 @@ Exits with status 1 when a requested runner cannot run (the message says what it
       --threads <list>     intra-op thread counts to compare at, e.g. 1,2 (default 1,2)
       --concurrency <n>    also run n generations at once on one model (default 1: off)
       --runners <list>     native,stepwise,generate,generate-logprobs,transformersjs,ort-loop (default: these),
-                           python-og (the official Python binding's loop; needs ORTGENAI_PYTHON, whose library
-                           every runner then uses)
+                           node-llama-cpp (llama.cpp on the model's model.gguf: presets have one, else
+                           'ortgenai make-model --gguf'), python-og (the official Python binding's loop; needs
+                           ORTGENAI_PYTHON, whose library every runner then uses)
       --json <file>        write the full report as JSON
       --cache-dir <dir>    where presets are generated (default ~/.cache/ortgenai-node)
       --mlflow             log the bench as an MLflow run (params, figures, the JSON report as an
