@@ -110,8 +110,7 @@ export async function buildModel(options: BuildOptions): Promise<BuiltModel> {
   const dir = path.resolve(outDir);
   const tokenizer = presetTokenizer(preset, parsed.data.tokenizer);
   const { graph, plan: onnxPlan } = planModel(preset, seed, tokenizer, { lora });
-  const p = PRESETS[preset];
-  const ggufContent = gguf && p.kind === 'decoder' ? phi3Gguf(graph, { ...p.dims, vocabSize: onnxPlan.spec.vocabSize }, tokenizer, `ortgenai-node ${preset}`) : undefined;
+  const ggufContent = gguf ? presetGguf(preset, graph, tokenizer) : undefined;
   const ggufBytes = ggufContent ? ggufDataBytes(ggufContent) : 0;
   const plan = { ...onnxPlan, diskBytes: onnxPlan.diskBytes + ggufBytes };
   await prepareFolder(dir, force, plan.diskBytes);
@@ -214,6 +213,30 @@ export function planModel(
       estimatedSeconds: bytes / BYTES_PER_SECOND,
     },
   };
+}
+
+/** A decoder preset's model as llama.cpp's phi3 GGUF, from the same (lazily generated) graph as its model.onnx. */
+function presetGguf(preset: PresetName, graph: GraphBuilder, tokenizer: BuiltTokenizer): GgufContent {
+  const p = PRESETS[preset];
+  if (p.kind !== 'decoder') throw new ValidationError(`gguf needs a decoder preset; '${preset}' has no llama.cpp architecture`);
+  return phi3Gguf(graph, { ...p.dims, vocabSize: tokenizer.modelVocabSize }, tokenizer, `ortgenai-node ${preset}`);
+}
+
+/**
+ * Writes only the GGUF copy of a preset built with `seed` (the default tokenizer), to `file`: for a model folder
+ * made without `gguf` (the bench's cache), leaving its other files alone. Written under a temporary name and
+ * renamed, so a reader never sees half a file.
+ */
+export async function writePresetGguf(preset: PresetName, file: string, seed = DEFAULT_SEED): Promise<void> {
+  const tokenizer = presetTokenizer(preset);
+  const { graph } = planModel(preset, seed, tokenizer);
+  const partial = `${file}.partial-${randomUUID()}`;
+  try {
+    await writeGguf(partial, presetGguf(preset, graph, tokenizer));
+    await rename(partial, file);
+  } finally {
+    await rm(partial, { force: true });
+  }
 }
 
 /** The GGUF's tensor data, each tensor padded to the alignment (the header adds a few MB at most). */

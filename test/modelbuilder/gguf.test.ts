@@ -1,11 +1,11 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { type Llama, type LlamaModel, getLlama, readGgufFileInfo } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as makeModel } from '../../src/cli/commands/make-model.js';
 import { Model, ValidationError } from '../../src/index.js';
-import { buildModel, GGUF_FILENAME, PRESETS } from '../../src/modelbuilder/index.js';
+import { buildModel, GGUF_FILENAME, PRESETS, writePresetGguf } from '../../src/modelbuilder/index.js';
 import { toFloat16Bits } from '../../src/modelbuilder/gguf/float16.js';
 import { q4_0FromMatMulNBits } from '../../src/modelbuilder/gguf/q4-0.js';
 import { dequantizeInt4, randomInt4Weight } from '../../src/modelbuilder/int4.js';
@@ -125,6 +125,12 @@ describe('make-model --gguf on tiny-random, read and run by node-llama-cpp (llam
     const last = tensors.at(-1)!;
     const lastBytes = (Number(last.dimensions[0]) / 32) * 18 * Number(last.dimensions[1]);
     expect((await stat(file)).size).toBe(Number(last.fileOffset) + lastBytes);
+  });
+
+  it('writes the same file on its own for a folder made without it (the bench cache)', async () => {
+    const alone = path.join(path.dirname(dir), 'alone.gguf');
+    await writePresetGguf('tiny-random', alone);
+    expect((await readFile(alone)).equals(await readFile(file))).toBe(true);
   });
 
   it('tokenizes like our tokenizer and generates the same greedy tokens as ORT-GenAI on model.onnx', async () => {
