@@ -11,6 +11,9 @@ export const RUNNERS = ['native', 'stepwise', 'generate', 'generate-logprobs', '
  */
 export const DEFAULT_RUNNERS = RUNNERS.filter((r) => r !== 'python-og' && r !== 'node-llama-cpp');
 export type RunnerName = (typeof RUNNERS)[number];
+/** The runners `--instructions` counts: the C++ loop and our two APIs over the same library. */
+export const INSTRUCTION_RUNNERS = ['native', 'generate', 'stepwise'] as const satisfies readonly RunnerName[];
+export type InstructionRunner = (typeof INSTRUCTION_RUNNERS)[number];
 
 /**
  * How generations share the loaded model: one at a time; `concurrency` sequences in one batched generator;

@@ -7,6 +7,7 @@ import { resolveRuntimeLibraries } from '../runtime.js';
 import { measureAsyncFloor } from './async-floor.js';
 import { readModelInfo, syntheticPrompt, type ModelInfo } from './model-info.js';
 import { presetModel } from './model-source.js';
+import { PROBE } from './probe.js';
 import type { BenchOptions } from './options.js';
 import type { ConcurrencyMode, RunnerName } from './protocol.js';
 import { checkTargets, compare, machine, type OverheadProbe, type Summary, type Target } from './report.js';
@@ -32,8 +33,6 @@ function concurrencyModes(): Partial<Record<RunnerName, ConcurrencyMode[]>> {
   return Object.fromEntries(Object.entries(CONCURRENCY_MODES).map(([runner, modes]) => [runner, modes.filter((m) => m !== 'engine')]));
 }
 
-/** The binding's own cost is measured where ORT's compute per step is smallest: a counting model. */
-const PROBE = { preset: 'tiny-deterministic', promptTokens: 16, genTokens: 512 } as const;
 
 export const DEFINITIONS = {
   ttft_ms:
