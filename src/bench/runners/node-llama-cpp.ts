@@ -17,10 +17,14 @@ export const load: LoadRunner = async (spec: RunnerSpec) => {
   // CPU only, the prebuilt binary only (never a download or a build), at most the bench's thread count.
   const llama = await getLlama({ gpu: false, build: 'never', skipDownload: true, maxThreads: spec.threads, logLevel: LlamaLogLevel.error });
   const model = await llama.loadModel({ modelPath: file, gpuLayers: 0 });
-  // Sized like the ORT-GenAI runners' KV cache (max_length = prompt + new tokens); the prompt is one batch.
+  // Sized like the ORT-GenAI runners' KV cache (max_length = prompt + new tokens); the prompt is one batch. Flash
+  // attention off: ORT's CPU GroupQueryAttention is not flash attention either, and llama.cpp's CPU flash attention
+  // (node-llama-cpp's "auto" turns it on) made decoding ~1.5× slower on small (bench/README.md).
   const contextSize = spec.promptIds.length + spec.genTokens;
   const contextFor = async (sequences: number) => {
-    const context = await model.createContext({ contextSize, sequences, threads: spec.threads, batchSize: spec.promptIds.length * sequences });
+    const context = await model.createContext({
+      contextSize, sequences, threads: spec.threads, batchSize: spec.promptIds.length * sequences, flashAttention: false,
+    });
     return { context, sequences: Array.from({ length: sequences }, () => context.getSequence()) };
   };
   type Pool = Awaited<ReturnType<typeof contextFor>>;
@@ -58,7 +62,7 @@ export const load: LoadRunner = async (spec: RunnerSpec) => {
 
   return {
     generate,
-    note: 'llama.cpp on model.gguf: Q4_0 kernels (int8 activations), float16 KV cache; the ORT-GenAI runners use MatMulNBits and a float32 KV cache',
+    note: 'llama.cpp on model.gguf: Q4_0 kernels (int8 activations), float16 KV cache, no flash attention; the ORT-GenAI runners use MatMulNBits and a float32 KV cache',
     dispose: async () => {
       await many?.context.dispose();
       await single.context.dispose();
