@@ -219,7 +219,7 @@ export function planModel(
 function presetGguf(preset: PresetName, graph: GraphBuilder, tokenizer: BuiltTokenizer): GgufContent {
   const p = PRESETS[preset];
   if (p.kind !== 'decoder') throw new ValidationError(`gguf needs a decoder preset; '${preset}' has no llama.cpp architecture`);
-  return phi3Gguf(graph, { ...p.dims, vocabSize: tokenizer.modelVocabSize }, tokenizer, `ortgenai-node ${preset}`);
+  return phi3Gguf(graph, { ...p.dims, vocabSize: tokenizer.modelVocabSize }, tokenizer, `ortgenai-node make-model preset ${preset}`);
 }
 
 /**

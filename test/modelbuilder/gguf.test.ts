@@ -98,6 +98,9 @@ describe('make-model --gguf on tiny-random, read and run by node-llama-cpp (llam
     const meta = info.metadata as Record<string, any>;
     expect(meta.general.architecture).toBe('phi3');
     expect(meta.general.alignment).toBe(32);
+    // A name with "phi3" in it makes llama.cpp look for Phi-3's <s>/</s>/<unk> (and right-strip special tokens).
+    expect(meta.general.name).not.toMatch(/phi-?3/i);
+    expect(meta.general.description).toBe('ortgenai-node make-model preset tiny-random');
     expect(meta.phi3).toMatchObject({
       context_length: d.contextLength, embedding_length: d.hiddenSize, feed_forward_length: d.intermediateSize,
       block_count: d.numHiddenLayers, attention: { head_count: d.numAttentionHeads, head_count_kv: d.numKeyValueHeads },

@@ -6,6 +6,12 @@ import type { GgufContent, GgufTensor } from './container.js';
 import { q4_0FromMatMulNBits } from './q4-0.js';
 import { tokenizerMetadata } from './tokenizer-metadata.js';
 
+/**
+ * Never "phi3" or "phi-3": llama.cpp gives models whose general.name contains either Phi-3's own token attributes
+ * (right-stripping every special token, so text after one tokenizes differently from our tokenizer) and looks up
+ * Phi-3's `</s>`, `<s>` and `<unk>`, which our GPT-2 vocabulary lacks: loading then fails with `_Map_base::at`.
+ */
+const MODEL_NAME = 'ortgenai-node generated model';
 /** llama_ftype LLAMA_FTYPE_MOSTLY_Q4_0, and ggml's GGML_QNT_VERSION. */
 const FILE_TYPE_Q4_0 = 2;
 const QUANTIZATION_VERSION = 2;
@@ -16,7 +22,7 @@ const QUANTIZATION_VERSION = 2;
  * MatMuls as Q4_0 with the same codes, embedding and norms float32 as in the ONNX model, and the hyperparameters
  * under `phi3.*`. Rotary is NEOX-style (halves), as GroupQueryAttention's non-interleaved rotary.
  */
-export function phi3Gguf(graph: GraphBuilder, dims: DecoderDims, tokenizer: BuiltTokenizer, name: string): GgufContent {
+export function phi3Gguf(graph: GraphBuilder, dims: DecoderDims, tokenizer: BuiltTokenizer, description: string): GgufContent {
   const byName = new Map(graph.initializers.map((t) => [t.name, t]));
   const source = (n: string): TensorSource => {
     const t = byName.get(n);
@@ -51,7 +57,8 @@ export function phi3Gguf(graph: GraphBuilder, dims: DecoderDims, tokenizer: Buil
   return {
     metadata: {
       'general.architecture': { type: 'string', value: 'phi3' },
-      'general.name': { type: 'string', value: name },
+      'general.name': { type: 'string', value: MODEL_NAME },
+      'general.description': { type: 'string', value: description },
       'general.file_type': u32(FILE_TYPE_Q4_0),
       'general.quantization_version': u32(QUANTIZATION_VERSION),
       'phi3.context_length': u32(dims.contextLength),
