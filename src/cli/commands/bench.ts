@@ -40,7 +40,7 @@ Exits with status 1 when a requested runner cannot run (the message says what it
       --experiment <name>  the run's experiment with --mlflow (default ortgenai-bench; created if missing)
       --instructions       instead of timings: instructions per generated token under valgrind's callgrind
                            (stable where wall-clock ratios are not), for the C++ loop and our generate
-                           (and stepwise) loops, on the counting model unless -m; needs valgrind; ~3 minutes`;
+                           (and stepwise) loops, on the counting model unless -m; needs valgrind; ~3.5 minutes`;
 
 /** The bench's lines on standard error; on a terminal, the rounds of a phase are one bar instead of a line each. */
 function benchLog(): BenchLog {
