@@ -14,11 +14,14 @@ const loaders: Record<Exclude<RunnerName, 'native' | 'python-og'>, () => Promise
   'chat-first': () => import('./runners/chat-first.js'),
   chat: () => import('./runners/chat.js'),
   'chat-fresh': () => import('./runners/chat-fresh.js'),
+  'node-llama-cpp': () => import('./runners/node-llama-cpp.js'),
 };
 
-// The peers two runners measure against are development dependencies, so an installed ortgenai-node lacks them;
+// The peers three runners measure against are development dependencies, so an installed ortgenai-node lacks them;
 // a missing one is named with the install command for the version we test against.
-const PEERS: Partial<Record<RunnerName, string>> = { 'ort-loop': 'onnxruntime-node', transformersjs: '@huggingface/transformers' };
+const PEERS: Partial<Record<RunnerName, string>> = {
+  'ort-loop': 'onnxruntime-node', transformersjs: '@huggingface/transformers', 'node-llama-cpp': 'node-llama-cpp',
+};
 
 async function loadRunner(name: Exclude<RunnerName, 'native' | 'python-og'>, ...args: Parameters<LoadRunner>): ReturnType<LoadRunner> {
   try {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_RUNNERS, RUNNERS } from './protocol.js';
+import { DEFAULT_RUNNERS, INSTRUCTION_RUNNERS, RUNNERS } from './protocol.js';
 
 export const PRESETS = ['small', 'phi3-mini'] as const;
 
@@ -26,3 +26,11 @@ export const benchOptionsSchema = z
   .refine((o) => o.model || o.preset, { message: 'give a model folder (-m) or a preset to generate (--preset)' });
 
 export type BenchOptions = z.output<typeof benchOptionsSchema>;
+
+/** `ortgenai bench --instructions`: instruction counts per token under callgrind instead of timings. */
+export const instructionOptionsSchema = z.object({
+  model: z.string().min(1).optional(),
+  runners: z.array(z.enum(INSTRUCTION_RUNNERS)).min(1).refine(distinct, 'each runner once').default(['native', 'generate']),
+  json: z.string().min(1).optional(),
+  cacheDir: z.string().min(1).optional(),
+});

@@ -3,15 +3,21 @@
  * then answers one request at a time, so the parent can interleave the runners' generations round by round:
  * load on this shared 2-core machine drifts, and interleaving spreads the drift evenly over all runners.
  */
-export const RUNNERS = ['native', 'stepwise', 'generate', 'generate-logprobs', 'transformersjs', 'ort-loop', 'python-og', 'chat-first', 'chat', 'chat-fresh'] as const;
+export const RUNNERS = [
+  'native', 'stepwise', 'generate', 'generate-logprobs', 'transformersjs', 'ort-loop', 'node-llama-cpp', 'python-og', 'chat-first', 'chat',
+  'chat-fresh',
+] as const;
 /**
  * What runs without being asked: python-og needs a Python environment (ORTGENAI_PYTHON), whose library every
- * runner then uses, so it runs only when named; the chat runners time another prompt (a conversation's turns), so
- * they run only when named too.
+ * runner then uses; node-llama-cpp needs the model as GGUF (presets have it; a -m folder may not); the chat
+ * runners time another prompt (a conversation's turns). So they run only when named.
  */
-const NAMED_ONLY: readonly RunnerName[] = ['python-og', 'chat-first', 'chat', 'chat-fresh'];
+const NAMED_ONLY: readonly RunnerName[] = ['node-llama-cpp', 'python-og', 'chat-first', 'chat', 'chat-fresh'];
 export const DEFAULT_RUNNERS = RUNNERS.filter((r) => !NAMED_ONLY.includes(r));
 export type RunnerName = (typeof RUNNERS)[number];
+/** The runners `--instructions` counts: the C++ loop and our two APIs over the same library. */
+export const INSTRUCTION_RUNNERS = ['native', 'generate', 'stepwise'] as const satisfies readonly RunnerName[];
+export type InstructionRunner = (typeof INSTRUCTION_RUNNERS)[number];
 
 /**
  * How generations share the loaded model: one at a time; `concurrency` sequences in one batched generator;
@@ -29,6 +35,8 @@ export interface RunnerSpec {
   threads: number;
   /** transformers.js reads a Hugging Face layout; the parent lays one out (symlinks) next to the model. */
   transformersjsDir?: string;
+  /** node-llama-cpp runs the model's GGUF copy (model.gguf in the model folder). */
+  ggufFile?: string;
 }
 
 /** One timed generation (or, with concurrency, one round of `concurrency` generations at once). */

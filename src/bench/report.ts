@@ -163,7 +163,7 @@ export function checkTargets(summaries: Summary[], threads: number, probe: Overh
     (a, b) => b!.medians!.decode_tps - a!.medians!.decode_tps,
   )[0];
   const bestConcurrent = summaries
-    .filter((s) => s.mode !== 'sequential' && s.runner !== 'native' && s.speedup_vs_single_stream !== null)
+    .filter((s) => s.mode !== 'sequential' && s.runner !== 'native' && s.runner !== 'node-llama-cpp' && s.speedup_vs_single_stream !== null)
     .sort((a, b) => b.speedup_vs_single_stream! - a.speedup_vs_single_stream!)[0];
   const check = (name: string, target: string, value: number | null | undefined, ok: (v: number) => boolean): Target => ({
     name, target, value: value ?? null, met: value == null ? null : ok(value),
@@ -191,7 +191,26 @@ export function checkTargets(summaries: Summary[], threads: number, probe: Overh
         check('generate_ttft_ratio_to_python_og', '<= 1.00', paired(generate.runs, python.runs, 'ttft_ms', ratio), (v) => v <= 1),
       ]
     : [];
-  return [...ours, ...vsPython, check('concurrency_speedup_vs_single_stream', '>= 3', bestConcurrent?.speedup_vs_single_stream, (v) => v >= 3)];
+  // Against llama.cpp through node-llama-cpp on the same model as GGUF (issue 17; only when --runners has it):
+  // paired per round like every ratio here, and for N generations at once too.
+  const vsLlama = (['sequential', 'concurrent'] as const).flatMap((mode) => {
+    const find = (runner: RunnerName) => summaries.find((s) => s.runner === runner && s.threads === threads && s.mode === mode && s.medians);
+    const llama = find('node-llama-cpp');
+    const mine = find('generate');
+    if (!llama || !mine) return [];
+    const at = mode === 'sequential' ? '' : `_concurrent_x${mine.concurrency}`;
+    return [
+      check(`generate${at}_decode_ratio_to_node_llama_cpp`, '>= 1.00', paired(mine.runs, llama.runs, 'decode_tps', ratio), (v) => v >= 1),
+      check(`generate${at}_ttft_ratio_to_node_llama_cpp`, '<= 1.00', paired(mine.runs, llama.runs, 'ttft_ms', ratio), (v) => v <= 1),
+      ...(mode === 'sequential'
+        ? [check('generate_rss_ratio_to_node_llama_cpp', '<= 1.00', mine.medians!.peak_rss_mb / llama.medians!.peak_rss_mb, (v) => v <= 1)]
+        : []),
+    ];
+  });
+  return [
+    ...ours, ...vsPython, ...vsLlama,
+    check('concurrency_speedup_vs_single_stream', '>= 3', bestConcurrent?.speedup_vs_single_stream, (v) => v >= 3),
+  ];
 }
 
 export function machine() {

@@ -2,9 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ValidationError } from '../errors.js';
+import { GGUF_FILENAME } from '../modelbuilder/index.js';
 import { measureAsyncFloor } from './async-floor.js';
 import { readModelInfo, syntheticPrompt, type ModelInfo } from './model-info.js';
 import { presetModel } from './model-source.js';
+import { PROBE } from './probe.js';
 import type { BenchOptions } from './options.js';
 import type { ConcurrencyMode, RunnerName } from './protocol.js';
 import { checkTargets, compare, machine, type OverheadProbe, type Summary, type Target } from './report.js';
@@ -16,11 +18,10 @@ const CONCURRENCY_MODES: Partial<Record<RunnerName, ConcurrencyMode[]>> = {
   native: ['batched', 'concurrent', 'engine'],
   stepwise: ['batched', 'concurrent'],
   generate: ['concurrent', 'engine'],
+  'node-llama-cpp': ['concurrent'],
   'python-og': ['batched', 'concurrent'],
 };
 
-/** The binding's own cost is measured where ORT's compute per step is smallest: a counting model. */
-const PROBE = { preset: 'tiny-deterministic', promptTokens: 16, genTokens: 512 } as const;
 
 export const DEFINITIONS = {
   ttft_ms:
@@ -59,6 +60,7 @@ async function measureModel(info: ModelInfo, options: BenchOptions, scratch: str
     const spec = {
       model: info.dir, promptIds: syntheticPrompt(info, options.promptTokens), genTokens: options.genTokens,
       batch: options.batch, threads, transformersjsDir,
+      ggufFile: options.runners.includes('node-llama-cpp') ? path.join(info.dir, GGUF_FILENAME) : undefined,
     };
     cells.push(...(await measureGroup({
       spec, runners: options.runners, concurrencyModes: CONCURRENCY_MODES, concurrency: options.concurrency,

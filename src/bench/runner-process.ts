@@ -164,7 +164,17 @@ function wrap(channel: Channel, loaded: Reply): RunnerProcess {
   };
 }
 
-async function startNative(spec: RunnerSpec): Promise<RunnerProcess> {
+/**
+ * Runs a runner's process inside another program (`valgrind --tool=callgrind ...` for the instruction counts):
+ * `argv` is the program and its arguments, the runner's own command line follows them; `nodeFlags` go to a Node
+ * runner's node.
+ */
+export interface ProcessWrapper {
+  argv: readonly string[];
+  nodeFlags?: readonly string[];
+}
+
+async function startNative(spec: RunnerSpec, wrapper?: ProcessWrapper): Promise<RunnerProcess> {
   const exe = nativeLoopPath();
   if (!existsSync(exe)) throw new RunnerError(`the C++ reference loop is not built (${exe} is missing): run ${BUILD_NATIVE_LOOP}`);
   const libs = resolveRuntimeLibraries();
@@ -172,7 +182,8 @@ async function startNative(spec: RunnerSpec): Promise<RunnerProcess> {
     '--model', spec.model, '--ort-lib', libs.ort, '--genai-lib', libs.genai, '--prompt-ids', spec.promptIds.join(','),
     '--gen-tokens', String(spec.genTokens), '--batch', String(spec.batch), '--threads', String(spec.threads),
   ];
-  const channel = new LineChannel(spawn(exe, args, { stdio: ['pipe', 'pipe', 'pipe'] }), 'native');
+  const [command, ...prefix] = [...(wrapper?.argv ?? []), exe];
+  const channel = new LineChannel(spawn(command, [...prefix, ...args], { stdio: ['pipe', 'pipe', 'pipe'] }), 'native');
   return wrap(channel, await channel.request());
 }
 
@@ -198,9 +209,11 @@ async function startPython(spec: RunnerSpec): Promise<RunnerProcess> {
   return wrap(channel, await channel.request());
 }
 
-async function startNode(spec: RunnerSpec): Promise<RunnerProcess> {
+async function startNode(spec: RunnerSpec, wrapper?: ProcessWrapper): Promise<RunnerProcess> {
   const script = fileURLToPath(new URL(`./child${path.extname(import.meta.url)}`, import.meta.url));
-  const child = fork(script, [], { execArgv: nodeArgsFor(script), stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  // Wrapped, the wrapper is the executable and node one of its arguments; the IPC channel's fd passes through.
+  const [execPath, ...prefix] = [...(wrapper?.argv ?? []), process.execPath, ...(wrapper?.nodeFlags ?? [])];
+  const child = fork(script, [], { execPath, execArgv: [...prefix, ...nodeArgsFor(script)], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   const channel = new NodeChannel(child, spec.runner);
   try {
     return wrap(channel, await channel.request({ type: 'load', spec }));
@@ -210,8 +223,11 @@ async function startNode(spec: RunnerSpec): Promise<RunnerProcess> {
   }
 }
 
-export function startRunner(spec: RunnerSpec): Promise<RunnerProcess> {
-  if (spec.runner === 'native') return startNative(spec);
-  if (spec.runner === 'python-og') return startPython(spec);
-  return startNode(spec);
+export function startRunner(spec: RunnerSpec, wrapper?: ProcessWrapper): Promise<RunnerProcess> {
+  if (spec.runner === 'native') return startNative(spec, wrapper);
+  if (spec.runner === 'python-og') {
+    if (wrapper) throw new RunnerError('the python-og runner cannot run inside another program');
+    return startPython(spec);
+  }
+  return startNode(spec, wrapper);
 }

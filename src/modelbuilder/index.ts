@@ -4,6 +4,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
 import { type DecoderSpec, genaiConfig } from './genai-config.js';
+import { GGUF_ALIGNMENT, type GgufContent, ggufTensorBytes, writeGguf } from './gguf/container.js';
+import { phi3Gguf } from './gguf/phi3.js';
 import { decoderGraph, headSize } from './graphs/decoder.js';
 import { tinyDeterministicGraph } from './graphs/deterministic.js';
 import type { GraphBuilder } from './onnx/graph.js';
@@ -27,6 +29,8 @@ export { PHI3_MINI_VOCAB, TOKENIZER_KINDS, buildTokenizer, type BuiltTokenizer, 
 export const BUILDER_VERSION = 2; // 2: phi3-mini has Phi-3's own 32064-wide vocabulary
 export const DEFAULT_SEED = 42;
 export const MODEL_FILENAME = 'model.onnx';
+/** The llama.cpp copy of the model (`gguf: true`), next to model.onnx. */
+export const GGUF_FILENAME = 'model.gguf';
 /** Measured generation + write throughput on a 2-core CI machine, for the up-front time estimate. */
 const BYTES_PER_SECOND = 75e6;
 /** Upper bound of a node's share of model.onnx (names, attributes, external-data references). */
@@ -63,6 +67,11 @@ export interface BuildOptions {
    * makes one that adds k to every next token); without an active adapter the output is unchanged.
    */
   lora?: boolean;
+  /**
+   * Also write model.gguf: the same model (same weights, Q4_0 with the same int4 codes, same vocabulary) in
+   * llama.cpp's `phi3` architecture, for comparing with llama.cpp runtimes. Decoder presets only.
+   */
+  gguf?: boolean;
   onProgress?: (event: BuildEvent) => void;
   /** Stops a long build between weight chunks (rejects with AbortError; nothing of the build is left behind). */
   signal?: AbortSignal;
@@ -80,8 +89,11 @@ const optionsSchema = z.object({
   force: z.boolean().default(false),
   tokenizer: z.enum(TOKENIZER_KINDS, { error: (i) => `unknown tokenizer '${String(i.input)}' (expected one of: ${TOKENIZER_KINDS.join(', ')})` }).optional(),
   lora: z.boolean().default(false),
+  gguf: z.boolean().default(false),
 }).refine((o) => !o.lora || PRESETS[o.preset].kind === 'deterministic', {
   error: (i) => `lora is available for tiny-deterministic only, not '${String((i.input as { preset: unknown }).preset)}'`,
+}).refine((o) => !o.gguf || PRESETS[o.preset].kind === 'decoder', {
+  error: (i) => `gguf needs a decoder preset; '${String((i.input as { preset: unknown }).preset)}' has no llama.cpp architecture`,
 });
 
 /**
@@ -94,12 +106,17 @@ export async function buildModel(options: BuildOptions): Promise<BuiltModel> {
     const issues = describeIssues(parsed.error, 'options');
     throw new ValidationError(`invalid model build options: ${issues.join('; ')}`, issues);
   }
-  const { preset, outDir, seed, force, lora } = parsed.data;
+  const { preset, outDir, seed, force, lora, gguf } = parsed.data;
   const dir = path.resolve(outDir);
   const tokenizer = presetTokenizer(preset, parsed.data.tokenizer);
-  const { graph, plan } = planModel(preset, seed, tokenizer, { lora });
+  const { graph, plan: onnxPlan } = planModel(preset, seed, tokenizer, { lora });
+  const ggufContent = gguf ? presetGguf(preset, graph, tokenizer) : undefined;
+  const ggufBytes = ggufContent ? ggufDataBytes(ggufContent) : 0;
+  const plan = { ...onnxPlan, diskBytes: onnxPlan.diskBytes + ggufBytes };
   await prepareFolder(dir, force, plan.diskBytes);
   options.onProgress?.({ type: 'plan', ...plan });
+  // One progress bar over both files: the ONNX weights, then the GGUF's.
+  const totalBytes = plan.weightBytes + ggufBytes;
 
   // Everything is written into a hidden sibling folder (same file system) and moved into place only when complete,
   // so a failed or aborted build leaves nothing behind, not a gigabyte of half-written weights.
@@ -111,9 +128,15 @@ export async function buildModel(options: BuildOptions): Promise<BuiltModel> {
       externalData: plan.externalData,
       filename: MODEL_FILENAME,
       producerVersion: String(BUILDER_VERSION),
-      onProgress: (p) => options.onProgress?.({ type: 'write', ...p }),
+      onProgress: (w) => options.onProgress?.({ type: 'write', bytesWritten: w.bytesWritten, totalBytes }),
       signal: options.signal,
     });
+    if (ggufContent) {
+      await writeGguf(path.join(staging, GGUF_FILENAME), ggufContent, {
+        onProgress: (w) => options.onProgress?.({ type: 'write', bytesWritten: plan.weightBytes + w.bytesWritten, totalBytes }),
+        signal: options.signal,
+      });
+    }
     const config = genaiConfig(plan.spec, tokenizer);
     const extra: Record<string, string> = { ...tokenizer.files, 'genai_config.json': `${JSON.stringify(config, null, 2)}\n` };
     for (const [name, text] of Object.entries(extra)) await writeFile(path.join(staging, name), text);
@@ -138,7 +161,9 @@ async function moveIntoPlace(staging: string, dir: string): Promise<string[]> {
     return names;
   }
   await rm(path.join(dir, 'genai_config.json'), { force: true });
-  if (!names.includes(`${MODEL_FILENAME}.data`)) await rm(path.join(dir, `${MODEL_FILENAME}.data`), { force: true }); // from an older, larger build
+  for (const optional of [`${MODEL_FILENAME}.data`, GGUF_FILENAME]) {
+    if (!names.includes(optional)) await rm(path.join(dir, optional), { force: true }); // an older build's, this one has none
+  }
   for (const name of names) await rename(path.join(staging, name), path.join(dir, name));
   return names;
 }
@@ -188,6 +213,35 @@ export function planModel(
       estimatedSeconds: bytes / BYTES_PER_SECOND,
     },
   };
+}
+
+/** A decoder preset's model as llama.cpp's phi3 GGUF, from the same (lazily generated) graph as its model.onnx. */
+function presetGguf(preset: PresetName, graph: GraphBuilder, tokenizer: BuiltTokenizer): GgufContent {
+  const p = PRESETS[preset];
+  if (p.kind !== 'decoder') throw new ValidationError(`gguf needs a decoder preset; '${preset}' has no llama.cpp architecture`);
+  return phi3Gguf(graph, { ...p.dims, vocabSize: tokenizer.modelVocabSize }, tokenizer, `ortgenai-node make-model preset ${preset}`);
+}
+
+/**
+ * Writes only the GGUF copy of a preset built with `seed` (the default tokenizer), to `file`: for a model folder
+ * made without `gguf` (the bench's cache), leaving its other files alone. Written under a temporary name and
+ * renamed, so a reader never sees half a file.
+ */
+export async function writePresetGguf(preset: PresetName, file: string, seed = DEFAULT_SEED): Promise<void> {
+  const tokenizer = presetTokenizer(preset);
+  const { graph } = planModel(preset, seed, tokenizer);
+  const partial = `${file}.partial-${randomUUID()}`;
+  try {
+    await writeGguf(partial, presetGguf(preset, graph, tokenizer));
+    await rename(partial, file);
+  } finally {
+    await rm(partial, { force: true });
+  }
+}
+
+/** The GGUF's tensor data, each tensor padded to the alignment (the header adds a few MB at most). */
+function ggufDataBytes(content: GgufContent): number {
+  return content.tensors.reduce((n, t) => n + Math.ceil(ggufTensorBytes(t) / GGUF_ALIGNMENT) * GGUF_ALIGNMENT, 0);
 }
 
 /** Learned parameters: int4 codes count two per byte; scales, caches and constants are not parameters. */

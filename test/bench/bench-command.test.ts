@@ -9,6 +9,7 @@ import { UsageError } from '../../src/cli/args.js';
 import { run } from '../../src/cli/commands/bench.js';
 import { RunnerError } from '../../src/bench/runner-process.js';
 import type { BenchReport } from '../../src/bench/run.js';
+import { buildModel } from '../../src/modelbuilder/index.js';
 import { fixtureModel } from '../helpers/fixtures.js';
 
 const GEN_TOKENS = 8;
@@ -164,5 +165,43 @@ describe('ortgenai bench --runners chat-first,chat,chat-fresh', () => {
     expect(rows[0].runs[0].promptTokens).toBeGreaterThan(2 * 16);
     expect(rows[2].runs[0].promptTokens).toBeGreaterThanOrEqual(16);
     expect(rows[2].runs[0].promptTokens).toBeLessThan(rows[0].runs[0].promptTokens - 16);
+  });
+});
+
+describe('ortgenai bench --runners node-llama-cpp', () => {
+  it('runs llama.cpp on the model\'s GGUF copy like the others, with same-run ratios to the C++ loop and to us', async () => {
+    const model = path.join(scratch, 'tiny-random-gguf');
+    await buildModel({ preset: 'tiny-random', outDir: model, gguf: true });
+    const json = path.join(scratch, 'llama.json');
+    await run([
+      '-m', model, '--prompt-tokens', '16', '--gen-tokens', String(GEN_TOKENS), '--repeat', '1', '--warmup', '0',
+      '--threads', '1', '--concurrency', '2', '--runners', 'native,generate,node-llama-cpp', '--json', json,
+    ]);
+    const llama = JSON.parse(await readFile(json, 'utf8')) as BenchReport;
+    const find = (runner: string, mode: string) => llama.results.find((r) => r.runner === runner && r.mode === mode)!;
+    for (const mode of ['sequential', 'concurrent']) {
+      const r = find('node-llama-cpp', mode);
+      expect(r.error, `${mode}: ${r.error}`).toBeUndefined();
+      expect(r.streams).toBe(mode === 'sequential' ? 1 : 2);
+      expect(r.runs[0].newTokens).toBe(GEN_TOKENS);
+      expect(r.ratios?.decode_ratio_to_native).toBeGreaterThan(0);
+    }
+    // Same weights, same prompt ids: llama.cpp's greedy tokens are the C++ loop's on this model.
+    expect(find('node-llama-cpp', 'sequential').tokens_match_native).toBe(true);
+    const names = llama.targets.filter((t) => t.value !== null).map((t) => t.name);
+    expect(names).toEqual(expect.arrayContaining([
+      'generate_decode_ratio_to_node_llama_cpp', 'generate_ttft_ratio_to_node_llama_cpp', 'generate_rss_ratio_to_node_llama_cpp',
+      'generate_concurrent_x2_decode_ratio_to_node_llama_cpp',
+    ]));
+  });
+
+  it('says how to make the GGUF when the model folder has none', async () => {
+    const json = path.join(scratch, 'no-gguf.json');
+    await expect(run([
+      '-m', fixtureModel('tiny-random'), '--prompt-tokens', '4', '--gen-tokens', '4', '--repeat', '1', '--warmup', '0',
+      '--threads', '1', '--runners', 'node-llama-cpp', '--json', json,
+    ])).rejects.toBeInstanceOf(RunnerError);
+    const report = JSON.parse(await readFile(json, 'utf8')) as BenchReport;
+    expect(report.results[0].error).toMatch(/no GGUF model next to .*make-model --preset <name> --gguf/);
   });
 });

@@ -4,7 +4,8 @@ import { ValidationError } from '../../errors.js';
 import { logBenchRun } from '../../bench/mlflow-run.js';
 import { MlflowClient } from '../../mlflow/tracking/client.js';
 import { runBench } from '../../bench/run.js';
-import { benchOptionsSchema } from '../../bench/options.js';
+import { benchOptionsSchema, instructionOptionsSchema } from '../../bench/options.js';
+import { countInstructions } from '../../bench/instructions.js';
 import { RunnerError } from '../../bench/runner-process.js';
 import { renderTable, renderTargets } from '../../bench/table.js';
 import { numberFlag, parseCommandArgs, UsageError } from '../args.js';
@@ -13,6 +14,7 @@ import { ProgressBar } from '../progress.js';
 import type { BenchLog } from '../../bench/rounds.js';
 
 const HELP = `usage: ortgenai bench (-m <model folder> | --preset small|phi3-mini) [options]
+       ortgenai bench --instructions [-m <model folder>] [--runners native,generate,stepwise] [--json <file>]
 
 Runs each runner in its own process on the same model and prompt, side by side, and prints medians,
 spread and ratios to the C++ reference loop (bench/native_loop.cc, built with 'npm run build:reference').
@@ -28,14 +30,19 @@ Exits with status 1 when a requested runner cannot run (the message says what it
       --threads <list>     intra-op thread counts to compare at, e.g. 1,2 (default 1,2)
       --concurrency <n>    also run n generations at once on one model (default 1: off)
       --runners <list>     native,stepwise,generate,generate-logprobs,transformersjs,ort-loop (default: these),
-                           python-og (the official Python binding's loop; needs ORTGENAI_PYTHON, whose library
-                           every runner then uses), chat-first / chat / chat-fresh (a ChatSession's first turn /
-                           its second with the first's KV cache reused / with the conversation prefilled again)
+                           node-llama-cpp (llama.cpp on the model's model.gguf: presets have one, else
+                           'ortgenai make-model --gguf'), python-og (the official Python binding's loop; needs
+                           ORTGENAI_PYTHON, whose library every runner then uses), chat-first / chat / chat-fresh
+                           (a ChatSession's first turn / its second with the first's KV cache reused / with the
+                           conversation prefilled again)
       --json <file>        write the full report as JSON
       --cache-dir <dir>    where presets are generated (default ~/.cache/ortgenai-node)
       --mlflow             log the bench as an MLflow run (params, figures, the JSON report as an
                            artifact) to MLFLOW_TRACKING_URI (a tracking server or a local folder)
-      --experiment <name>  the run's experiment with --mlflow (default ortgenai-bench; created if missing)`;
+      --experiment <name>  the run's experiment with --mlflow (default ortgenai-bench; created if missing)
+      --instructions       instead of timings: instructions per generated token under valgrind's callgrind
+                           (stable where wall-clock ratios are not), for the C++ loop and our generate
+                           (and stepwise) loops, on the counting model unless -m; needs valgrind; ~3.5 minutes`;
 
 /** The bench's lines on standard error; on a terminal, the rounds of a phase are one bar instead of a line each. */
 function benchLog(): BenchLog {
@@ -77,10 +84,12 @@ export async function run(argv: string[]): Promise<void> {
       'cache-dir': { type: 'string' },
       mlflow: { type: 'boolean' },
       experiment: { type: 'string' },
+      instructions: { type: 'boolean' },
     },
     HELP,
   );
   if (!values) return;
+  if (values.instructions) return runInstructions(values);
   if (values.experiment !== undefined && !values.mlflow) throw new UsageError('--experiment is only used with --mlflow', ['experiment: needs --mlflow']);
   const parsed = benchOptionsSchema.safeParse({
     model: values.model,
@@ -137,5 +146,26 @@ export async function run(argv: string[]): Promise<void> {
   const failed = [...new Set(report.results.filter((r) => r.error).map((r) => r.runner))];
   if (failed.length) {
     throw new RunnerError(`requested runners could not run: ${failed.join(', ')} (see above; leave them out with --runners)`);
+  }
+}
+
+/** `--instructions`: instruction counts per token, printed and optionally written as JSON. */
+async function runInstructions(values: { model?: string; runners?: string; json?: string; 'cache-dir'?: string; [flag: string]: unknown }): Promise<void> {
+  const parsed = instructionOptionsSchema.safeParse({ model: values.model, runners: list(values.runners), json: values.json, cacheDir: values['cache-dir'] });
+  if (!parsed.success) {
+    const issues = describeIssues(parsed.error, 'options');
+    throw new ValidationError(`invalid bench --instructions options:\n  ${issues.join('\n  ')}\n\n${HELP}`, issues);
+  }
+  if (parsed.data.json) await mkdir(path.dirname(path.resolve(parsed.data.json)), { recursive: true });
+  const counts = await countInstructions(parsed.data, (line) => console.error(line));
+  console.log(`\nmodel: ${counts.model}; ${counts.valgrind}; prompt ${counts.prompt_tokens} tokens, 1 thread`);
+  console.log(`instructions per generated token, from ${counts.gen_tokens.join(' and ')} new tokens per request:`);
+  for (const [runner, perToken] of Object.entries(counts.per_token)) {
+    const over = counts.overhead_per_token[runner as keyof typeof counts.overhead_per_token];
+    console.log(`  ${runner.padEnd(9)} ${Math.round(perToken).toLocaleString('en').padStart(12)}${over === undefined ? '' : `  (${over >= 0 ? '+' : ''}${Math.round(over).toLocaleString('en')} over the C++ loop)`}`);
+  }
+  if (parsed.data.json) {
+    await writeFile(parsed.data.json, `${JSON.stringify(counts, null, 2)}\n`);
+    console.log(`\nwrote ${parsed.data.json}`);
   }
 }

@@ -2,7 +2,7 @@ import { parseCommandArgs, UsageError } from '../args.js';
 import { ProgressBar } from '../progress.js';
 import { type BuildEvent, DEFAULT_SEED, PRESETS, PRESET_NAMES, TOKENIZER_KINDS, buildModel, formatBytes } from '../../modelbuilder/index.js';
 
-const HELP = `usage: ortgenai make-model --preset <name> --out <dir> [--seed N] [--tokenizer <kind>] [--lora] [--force]
+const HELP = `usage: ortgenai make-model --preset <name> --out <dir> [--seed N] [--tokenizer <kind>] [--lora] [--gguf] [--force]
 
 Presets:
 ${PRESET_NAMES.map((n) => `  ${n.padEnd(20)}${PRESETS[n].description}`).join('\n')}
@@ -14,6 +14,8 @@ Options:
   --tokenizer <kind>  ${TOKENIZER_KINDS.join(' or ')} instead of the preset's; the vocabulary follows it
   --lora              tiny-deterministic only: a LoRA pair in the head for adapters to replace
                       (write adapters with writeAdapter + deterministicShiftAdapter from the modelbuilder)
+  --gguf              also write model.gguf: the same model for llama.cpp (phi3 architecture, Q4_0 with
+                      the same int4 codes, same vocabulary); decoder presets only
   --force             overwrite the model files in a non-empty folder`;
 
 export async function run(argv: string[]): Promise<void> {
@@ -23,6 +25,7 @@ export async function run(argv: string[]): Promise<void> {
     seed: { type: 'string' },
     tokenizer: { type: 'string' },
     lora: { type: 'boolean', default: false },
+    gguf: { type: 'boolean', default: false },
     force: { type: 'boolean', default: false },
   }, HELP);
   if (!values) return;
@@ -43,6 +46,7 @@ export async function run(argv: string[]): Promise<void> {
     force: values.force,
     tokenizer: values.tokenizer,
     lora: values.lora,
+    gguf: values.gguf,
     onProgress: (e) => progress.update(e),
     signal: interrupt.signal,
   }).finally(() => {

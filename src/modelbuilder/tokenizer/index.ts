@@ -69,6 +69,11 @@ const KINDS: Record<TokenizerKind, KindSpec> = {
   },
 };
 
+/** A kind's byte-level BPE (vocab and merges), for writers of other formats (GGUF). */
+export function tokenizerBpe(kind: TokenizerKind): BpeModel {
+  return KINDS[kind].bpe();
+}
+
 const cache = new Map<string, BuiltTokenizer>();
 const tokenizerJsonCache = new Map<TokenizerKind, string>();
 
