@@ -10,6 +10,8 @@ export { GeneratorParams, type GuidanceType } from './generator-params.js';
 export { onLog, setLogOption } from './logging.js';
 export { Model, type ModelLoadOptions } from './model.js';
 export { SEARCH_OPTION_NAMES, type SearchOptions } from './search-options.js';
+export { parseToolCalls, ToolCallStream, type FunctionDefinition, type ParsedOutput, type ToolCall } from './tool-calls.js';
+export { toolCallGuidance } from './tool-guidance.js';
 export {
   Tokenizer,
   TokenizerStream,

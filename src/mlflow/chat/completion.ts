@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AbortError } from '../../errors.js';
-import type { GenerateOptions, GenerateResult, Model, TokenLogprob } from '../../genai/index.js';
+import { parseToolCalls, ToolCallStream, type GenerateOptions, type GenerateResult, type Model, type TokenLogprob } from '../../genai/index.js';
 import type {
   ChatCompletion,
   ChatCompletionChunk,
@@ -16,7 +16,6 @@ import type {
 } from './schemas.js';
 import { chatLogprobs, completionLogprobs, requestedLogprobs, TokenTexts } from './logprobs.js';
 import { samplingOptions } from './sampling.js';
-import { parseToolCalls, ToolCallStream } from './tool-calls.js';
 import { toolGuidance, wantsToolCalls } from './tool-guidance.js';
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ToolCall } from '../../genai/index.js';
 import { LONE_SURROGATE_MESSAGE, loneSurrogatePath } from './well-formed.js';
 
 /**
@@ -157,11 +158,8 @@ export type ChatCompletionRequestInput = z.input<typeof chatCompletionRequestSch
 export type FinishReason = 'stop' | 'length';
 export type ChatFinishReason = FinishReason | 'tool_calls';
 
-export interface ToolCall {
-  id: string;
-  type: 'function';
-  function: { name: string; arguments: string };
-}
+/** Tool calls as genai's parser reads them from the output: OpenAI's shape already. */
+export type { ToolCall };
 
 /** A tool call in a stream chunk: complete here, so `id`, `type` and `function.name` always come along. */
 export interface ToolCallDelta extends ToolCall {

@@ -1,15 +1,34 @@
 import { randomUUID } from 'node:crypto';
-import { isRecord } from '../signature/types.js';
-import type { ToolCall } from './schemas.js';
 
 /**
- * Tool calls in a model's output, as OpenAI's `message.tool_calls`. Two shapes are understood:
+ * Tool calls in a model's output, in OpenAI's `message.tool_calls` shape (the llm/v1/chat flavor returns them as
+ * they are, ChatSession calls their handlers). Two shapes are understood:
  * - Phi-3.5 / Phi-4-mini: `<|tool_call|>[{"name": ..., "arguments": {...}}]<|/tool_call|>` after optional
  *   text (that text is the message content);
  * - plain JSON, the whole output: one call object or a list of them (`arguments` or `parameters`), also
  *   inside a ```json fence. This is also what the guidance of `tool_choice: "required"` produces.
- * A call must name one of the request's tools; anything else stays text.
+ * A call must name one of the given functions; anything else stays text.
  */
+
+/** A function the model may call: what the chat template shows it and guidance holds it to. */
+export interface FunctionDefinition {
+  /** 1-64 letters, digits, underscores or dashes. */
+  name: string;
+  description?: string;
+  /** The JSON schema of its arguments (an object). */
+  parameters?: Record<string, unknown>;
+}
+
+/** A call the model asked for; `arguments` is the JSON text it wrote. */
+export interface ToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 const OPEN = '<|tool_call|>';
 const CLOSE = '<|/tool_call|>';

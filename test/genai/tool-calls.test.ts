@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseToolCalls, ToolCallStream } from '../../src/mlflow/chat/tool-calls.js';
+import { parseToolCalls, ToolCallStream } from '../../src/genai/tool-calls.js';
 
 // The tool-call shapes models write, read into OpenAI tool calls, whole and streamed.
 
