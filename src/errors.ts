@@ -64,3 +64,13 @@ export class ContextOverflowError extends ValidationError {
     super(message);
   }
 }
+
+/**
+ * A ChatSession turn in which the model still asked for tool calls after `maxToolRounds` rounds of them: the turn
+ * ends without an answer (the calls it made stay in the history; the last ones asked for are not made).
+ */
+export class ToolRoundsError extends OrtGenAIError {
+  constructor(readonly maxToolRounds: number) {
+    super(`the model still asked for tool calls after ${maxToolRounds} round${maxToolRounds === 1 ? '' : 's'} of them (maxToolRounds)`, 'TOOL_ROUNDS');
+  }
+}

@@ -4,19 +4,44 @@
  * cache does not hold yet: the ids of the templated conversation past their longest common prefix with the ids
  * the generator holds (rewinding the generator to that prefix where they diverge). When the conversation and the
  * room for the answer outgrow the model's context, a context policy (context-policy.ts) trims it first.
+ *
+ * With `functions` (chat-functions.ts), a turn is one or more rounds: an answer that parses as tool calls
+ * (tool-calls.ts) has its handlers called, the calls and their results join the history, and the model answers
+ * again, until it answers in text. A forced call (toolChoice 'required' / named) needs guidance, which ORT-GenAI
+ * sets when a Generator is made: that round runs on a Generator of its own, which reuses no KV cache.
  */
 import { z } from 'zod';
-import { DisposedError, GenAIError, ValidationError } from '../errors.js';
+import { DisposedError, GenAIError, ToolRoundsError, ValidationError } from '../errors.js';
 import type { ChunkCallback, NativeGenerator } from '../native.js';
+import {
+  ChatFunctions,
+  checkToolChoice,
+  functionsSchema,
+  toolChoiceSchema,
+  type ChatFunction,
+  type ChatToolCall,
+  type ToolChoice,
+} from './chat-functions.js';
 import { applyPolicy, type ContextPolicy, type ContextWindow, type Summarizer } from './context-policy.js';
-import { decode, textStream, type FinishReason, type GenerateResult, type TextStream } from './generate.js';
-import { DEFAULT_MAX_TOKENS, samplingOptionsShape, samplingSearchOptions, turnOptionsShape, type SamplingOptions } from './generate-options.js';
+import { decode, textStream, type Decoded, type FinishReason, type GenerateResult, type TextStream } from './generate.js';
+import {
+  DEFAULT_MAX_TOKENS,
+  samplingOptionsShape,
+  samplingSearchOptions,
+  turnOptionsShape,
+  type GenerateOptions,
+  type SamplingOptions,
+} from './generate-options.js';
 import { GeneratorSource } from './generator-source.js';
 import type { Model } from './model.js';
 import { NativeOwner } from './native-owner.js';
-import { parseOptions } from './search-options.js';
+import { parseOptions, type SearchOptions } from './search-options.js';
 import { commonPrefixLength } from './token-prefix.js';
 import type { ChatMessage, Tokenizer } from './tokenizer.js';
+import { parseToolCalls, ToolCallStream, type ToolCall } from './tool-calls.js';
+
+/** Tool-call rounds per turn at most, unless the session says otherwise. */
+export const DEFAULT_MAX_TOOL_ROUNDS = 8;
 
 /** Sampling (`temperature`, `topP`, ... as in GenerateOptions) is fixed for the session: its Generator is made once. */
 export interface ChatSessionOptions extends SamplingOptions {
@@ -39,21 +64,35 @@ export interface ChatSessionOptions extends SamplingOptions {
    * context_length). The session's KV cache is sized for it, so a smaller one saves memory on long-context models.
    */
   contextLength?: number;
+  /** Functions the model may call, by name; their definitions reach it through the chat template's `tools`. */
+  functions?: Record<string, ChatFunction>;
+  /** Whether and what the model is to call (default 'auto'); a turn may say otherwise. */
+  toolChoice?: ToolChoice;
+  /**
+   * Rounds of tool calls per turn at most (default 8): a model that asks for more ends the turn with a
+   * ToolRoundsError.
+   */
+  maxToolRounds?: number;
 }
 
 export interface ChatTurnOptions {
   maxTokens?: number;
+  /** The session's toolChoice for this turn. */
+  toolChoice?: ToolChoice;
   /** The answer ends before the first occurrence of any of these. */
   stop?: string[];
   /** Ends the answer; the turn resolves with finishReason 'abort' and keeps what was said so far. */
   signal?: AbortSignal;
 }
 
-/** What the last turn cost. */
+/**
+ * What the last turn cost. A turn with tool calls is several rounds (answers the model gives): the token counts
+ * add up over them.
+ */
 export interface ChatTurnStats {
-  /** Tokens of the templated conversation the answer was generated after. */
+  /** Tokens of the templated conversation the answers were generated after. */
   promptTokens: number;
-  /** Of them, already in the generator's KV cache from earlier turns. */
+  /** Of them, already in the generator's KV cache from earlier turns and rounds. */
   reusedTokens: number;
   /** Of them, prefilled in this turn. */
   appendedTokens: number;
@@ -64,7 +103,14 @@ export interface ChatTurnStats {
   /** Milliseconds from the call to the first new token (undefined when none came). */
   ttftMs?: number;
   generatedTokens: number;
+  /** How the last round ended. */
   finishReason: FinishReason;
+  /** Answers the model gave in the turn: 1, plus one per round of tool calls. */
+  rounds: number;
+  /** Of them, forced calls (toolChoice 'required' / named) on a Generator of their own: they reuse no KV cache. */
+  guidedRounds: number;
+  /** The calls made, in order. */
+  toolCalls: ChatToolCall[];
 }
 
 const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', { message: `${what} must be a function` });
@@ -78,6 +124,9 @@ const sessionShape = {
   summarize: fn<Summarizer>('summarize').optional(),
   reuseCache: z.boolean().optional(),
   contextLength: z.number().int().min(2).optional(),
+  functions: functionsSchema.optional(),
+  toolChoice: toolChoiceSchema.optional(),
+  maxToolRounds: z.number().int().min(0).optional(),
 };
 const sessionSchema = z.object(sessionShape).refine((o) => o.contextPolicy !== 'summarize' || o.summarize !== undefined, {
   message: "contextPolicy 'summarize' needs a summarize function",
@@ -85,8 +134,20 @@ const sessionSchema = z.object(sessionShape).refine((o) => o.contextPolicy !== '
 });
 const SESSION_OPTION_NAMES = Object.keys(sessionShape);
 
-const turnSchema = z.object(turnOptionsShape);
-const TURN_OPTION_NAMES = Object.keys(turnOptionsShape);
+const turnShape = { ...turnOptionsShape, toolChoice: toolChoiceSchema.optional() };
+const turnSchema = z.object(turnShape);
+const TURN_OPTION_NAMES = Object.keys(turnShape);
+
+/** One answer of a turn, and what it cost. */
+interface Round extends Decoded {
+  /** The conversation it answered (the context policy may have trimmed it). */
+  messages: ChatMessage[];
+  promptTokens: number;
+  reused: number;
+  rewound: boolean;
+}
+
+const NEVER_ABORTED = new AbortController().signal;
 
 const systemPromptSchema = z.string().optional();
 
@@ -94,18 +155,23 @@ export class ChatSession extends NativeOwner<NativeGenerator> {
   /** The model the session talks to (not disposed with the session). */
   readonly model: Model;
   private readonly source: GeneratorSource;
+  /** What the session's Generator was made with; a guided round's Generator is made alike. */
+  private readonly search: SearchOptions;
   private readonly options: z.infer<typeof sessionSchema>;
+  private readonly functions: ChatFunctions | undefined;
   private readonly contextLength: number | undefined;
   private system: string | undefined;
   private turns: ChatMessage[] = [];
   private answering = false;
   private stats: ChatTurnStats | undefined;
 
-  private constructor(model: Model, source: GeneratorSource, options: z.infer<typeof sessionSchema>) {
+  private constructor(model: Model, source: GeneratorSource, search: SearchOptions, options: z.infer<typeof sessionSchema>) {
     super(source.generator);
     this.model = model;
     this.source = source;
+    this.search = search;
     this.options = options;
+    this.functions = options.functions && Object.keys(options.functions).length > 0 ? new ChatFunctions(options.functions) : undefined;
     this.contextLength = options.contextLength ?? model.contextLength;
     this.system = options.systemPrompt;
   }
@@ -117,13 +183,14 @@ export class ChatSession extends NativeOwner<NativeGenerator> {
     if (o.contextLength !== undefined && limit !== undefined && o.contextLength > limit) {
       throw new ValidationError(`contextLength ${o.contextLength} exceeds the model's context_length ${limit}`);
     }
+    checkToolChoice(o.toolChoice, o.functions);
     const search = samplingSearchOptions({ ...o, searchOptions: {} });
     // The conversation grows over the turns: the generator may hold the whole context (trimming keeps it within).
     const context = o.contextLength ?? limit;
     if (context !== undefined) search.max_length = context;
     const tokenizer = model.acquireTokenizer();
     try {
-      return new ChatSession(model, await GeneratorSource.open(model.native, { search, options: { searchOptions: {} }, tokenizer }), o);
+      return new ChatSession(model, await GeneratorSource.open(model.native, { search, options: { searchOptions: {} }, tokenizer }), search, o);
     } finally {
       model.releaseTokenizer();
     }
@@ -171,6 +238,7 @@ export class ChatSession extends NativeOwner<NativeGenerator> {
     this.checkAlive();
     if (typeof text !== 'string' || text === '') throw new ValidationError('a chat message must be a non-empty string');
     const o = parseOptions(turnSchema, options, TURN_OPTION_NAMES, 'chat turn option');
+    checkToolChoice(o.toolChoice, this.options.functions);
     if (this.answering) throw new GenAIError('a ChatSession answers one message at a time; await the answer before sending the next');
     this.answering = true;
     const tokenizer = this.model.acquireTokenizer();
@@ -182,6 +250,7 @@ export class ChatSession extends NativeOwner<NativeGenerator> {
     }
   }
 
+  /** The rounds of one turn: answers, and the calls they ask for, until an answer in text. */
   private async answer(
     tokenizer: Tokenizer,
     user: ChatMessage,
@@ -189,55 +258,135 @@ export class ChatSession extends NativeOwner<NativeGenerator> {
     started: number,
     onText: ((chunk: string) => void) | undefined,
   ): Promise<GenerateResult> {
+    const functions = this.functions;
+    const choice = o.toolChoice ?? this.options.toolChoice ?? 'auto';
+    const maxRounds = this.options.maxToolRounds ?? DEFAULT_MAX_TOOL_ROUNDS;
+    const toolCalls: ChatToolCall[] = [];
+    const turn: Omit<ChatTurnStats, 'finishReason'> = { promptTokens: 0, reusedTokens: 0, appendedTokens: 0, rewound: false, trimmed: false, generatedTokens: 0, rounds: 0, guidedRounds: 0, toolCalls };
+    let conversation = [...this.turns, user];
+    for (;;) {
+      // A forced call is the turn's first answer; the answers after the calls are the model's to choose.
+      const roundChoice: ToolChoice = turn.rounds === 0 || choice === 'none' ? choice : 'auto';
+      const reading = functions !== undefined && roundChoice !== 'none';
+      const guidance = functions?.guidance(roundChoice);
+      // Text that may be a call is held back until the answer is complete, and not streamed if it is one.
+      const held = reading && onText ? new ToolCallStream(functions.names) : undefined;
+      const round = await this.round(tokenizer, conversation, o, guidance, held ? (chunk) => emit(onText, held.push(chunk)) : onText);
+      const { result } = round;
+      turn.trimmed ||= round.messages !== conversation;
+      conversation = round.messages;
+      turn.rounds += 1;
+      if (guidance) turn.guidedRounds += 1;
+      turn.promptTokens += round.promptTokens;
+      turn.reusedTokens += round.reused;
+      turn.appendedTokens += round.promptTokens - round.reused;
+      turn.rewound ||= round.rewound;
+      turn.generatedTokens += result.completionTokens;
+      if (turn.ttftMs === undefined && round.firstTokenAt !== undefined) turn.ttftMs = round.firstTokenAt - started;
+      this.stats = { ...turn, finishReason: result.finishReason };
+      const calls = this.callsIn(result, reading ? held ?? functions : undefined, onText);
+      if (calls.length === 0) {
+        this.turns = [...conversation, { role: 'assistant', content: result.text }];
+        return result;
+      }
+      if (turn.rounds > maxRounds) {
+        this.turns = conversation;
+        throw new ToolRoundsError(maxRounds);
+      }
+      const made = await functions!.call(calls, o.signal ?? NEVER_ABORTED);
+      toolCalls.push(...made.calls);
+      if (made.aborted) {
+        // The round's calls did not all get a result: the history keeps the rounds before it.
+        this.turns = conversation;
+        this.stats = { ...turn, finishReason: 'abort' };
+        return { ...result, text: '', finishReason: 'abort' };
+      }
+      conversation = [...conversation, { role: 'assistant', content: result.text, tool_calls: calls }, ...made.messages];
+      this.turns = conversation;
+    }
+  }
+
+  /**
+   * The calls an answer asks for (none when it was aborted or is not read for calls); streamed, the text held
+   * back goes out now unless it was calls.
+   */
+  private callsIn(result: GenerateResult, reader: ToolCallStream | ChatFunctions | undefined, onText: ((chunk: string) => void) | undefined): ToolCall[] {
+    if (reader instanceof ToolCallStream) {
+      const end = reader.end();
+      if (end.toolCalls.length === 0 || result.finishReason === 'abort') {
+        emit(onText, end.content);
+        return [];
+      }
+      return end.toolCalls;
+    }
+    if (reader === undefined || result.finishReason === 'abort') return [];
+    return parseToolCalls(result.text, reader.names).toolCalls;
+  }
+
+  /** One answer after `asked` (trimmed by the context policy first): on the session's Generator, or a guided one. */
+  private async round(
+    tokenizer: Tokenizer,
+    asked: ChatMessage[],
+    o: ChatTurnOptions,
+    guidance: GenerateOptions['guidance'],
+    onText: ((chunk: string) => void) | undefined,
+  ): Promise<Round> {
     const maxTokens = o.maxTokens ?? this.options.maxTokens ?? DEFAULT_MAX_TOKENS;
-    const render = (messages: readonly ChatMessage[]) => tokenizer.encode(tokenizer.applyChatTemplate(this.withSystem(messages), { template: this.options.template }));
+    const tools = this.functions?.templateTools();
+    const render = (messages: readonly ChatMessage[]) =>
+      tokenizer.encode(tokenizer.applyChatTemplate(this.withSystem(messages, tools), { template: this.options.template, ...(tools ? { tools } : {}) }));
     const contextLength = this.contextLength;
-    const asked = [...this.turns, user];
     let messages = asked;
     if (contextLength !== undefined) {
       const window: ContextWindow = { contextLength, fits: (m) => render(m).length + maxTokens <= contextLength, ...(o.signal ? { signal: o.signal } : {}) };
       messages = await applyPolicy(this.options.contextPolicy ?? 'drop-oldest', this.options.summarize, asked, window);
     }
     const ids = render(messages);
+    const decodeOptions = { stop: o.stop, signal: o.signal, onText };
+    if (guidance) {
+      const guided = await GeneratorSource.open(this.model.native, { search: this.search, options: { searchOptions: {}, guidance }, tokenizer });
+      try {
+        const decoded = await decode(budgeted(guided, maxTokens), tokenizer, ids, decodeOptions);
+        return { ...decoded, messages, promptTokens: ids.length, reused: 0, rewound: false };
+      } finally {
+        guided.dispose();
+      }
+    }
     const held = this.source.sequence();
     // At least one id is appended: the generator needs input to produce the next token from.
     const reused = this.options.reuseCache === false ? 0 : Math.min(commonPrefixLength(held, ids), ids.length - 1);
     const rewound = reused < held.length;
     if (rewound) this.source.rewindTo(reused);
-    const prompt = ids.subarray(reused);
-    // The answer's length is the generator's to keep: it ends between two steps, where a stop() could cut one short.
-    const budgeted = { run: (p: Int32Array, onChunk: ChunkCallback) => this.source.run(p, onChunk, maxTokens), cancel: () => this.source.cancel() };
-    // Unless the turn ends cleanly, nothing the generator holds is trusted (see GeneratorSource.interrupted).
+    // Unless the round ends cleanly, nothing the generator holds is trusted (see GeneratorSource.interrupted).
     let settled = 0;
     try {
-      const { result, taken, firstTokenAt } = await decode(budgeted, tokenizer, prompt, { stop: o.stop, signal: o.signal, onText });
+      const decoded = await decode(budgeted(this.source, maxTokens), tokenizer, ids.subarray(reused), decodeOptions);
       // Every id before the last one taken has been through the model (the library runs the last one only with
       // the next input): keep one fewer, so that the KV cache is rewound too (ORT-GenAI's non-shared cache refuses
       // a rewind to its own length, and appending after a generated token fails on it in 0.15) and the next turn
       // appends onto a state every id of which went through the model.
-      if (!this.source.interrupted) settled = taken > 0 ? ids.length + taken - 2 : reused;
-      this.turns = [...messages, { role: 'assistant', content: result.text }];
-      this.stats = {
-        promptTokens: ids.length,
-        reusedTokens: reused,
-        appendedTokens: prompt.length,
-        rewound,
-        trimmed: messages !== asked,
-        ...(firstTokenAt === undefined ? {} : { ttftMs: firstTokenAt - started }),
-        generatedTokens: result.completionTokens,
-        finishReason: result.finishReason,
-      };
-      return result;
+      if (!this.source.interrupted) settled = decoded.taken > 0 ? ids.length + decoded.taken - 2 : reused;
+      return { ...decoded, messages, promptTokens: ids.length, reused, rewound };
     } finally {
       if (!this.disposed && this.native.tokenCount() > settled) this.source.rewindTo(settled);
     }
   }
 
-  private withSystem(messages: readonly ChatMessage[]): ChatMessage[] {
-    return this.system === undefined ? [...messages] : [{ role: 'system', content: this.system }, ...messages];
+  /** The system prompt first; with tools, also in its `tools` field (where Phi-4-mini's template reads them). */
+  private withSystem(messages: readonly ChatMessage[], tools?: string): ChatMessage[] {
+    return this.system === undefined ? [...messages] : [{ role: 'system', content: this.system, ...(tools ? { tools } : {}) }, ...messages];
   }
 
   private checkAlive(): void {
     if (this.disposed) throw new DisposedError('ChatSession');
   }
+}
+
+/** The answer's length is the generator's to keep: it ends between two steps, where a stop() could cut one short. */
+function budgeted(source: GeneratorSource, maxTokens: number) {
+  return { run: (p: Int32Array, onChunk: ChunkCallback) => source.run(p, onChunk, maxTokens), cancel: () => source.cancel() };
+}
+
+function emit(onText: ((chunk: string) => void) | undefined, text: string): void {
+  if (text !== '') onText?.(text);
 }

@@ -36,7 +36,7 @@ export const SUMMARY_ROLE = 'system';
  */
 export function dropOldest(messages: readonly ChatMessage[], window: ContextWindow): ChatMessage[] {
   const kept = [...messages];
-  while (kept.length > 1 && (!window.fits(kept) || kept[0].role === 'assistant')) kept.shift();
+  while (kept.length > 1 && (!window.fits(kept) || kept[0].role === 'assistant' || kept[0].role === 'tool')) kept.shift();
   if (!window.fits(kept)) {
     throw new ContextOverflowError(
       `this message does not fit in the model's context of ${window.contextLength} tokens with room for the answer, even with every earlier turn dropped; shorten it (or the system prompt) or ask for fewer tokens`,

@@ -1,5 +1,6 @@
 export { Adapters } from './adapters.js';
-export { ChatSession, type ChatSessionOptions, type ChatTurnOptions, type ChatTurnStats } from './chat-session.js';
+export type { ChatFunction, ChatFunctionContext, ChatToolCall, ToolChoice } from './chat-functions.js';
+export { ChatSession, DEFAULT_MAX_TOOL_ROUNDS, type ChatSessionOptions, type ChatTurnOptions, type ChatTurnStats } from './chat-session.js';
 export { Config } from './config.js';
 export type { ContextPolicy, ContextPolicyFunction, ContextWindow, Summarizer } from './context-policy.js';
 export { Engine } from './engine.js';
