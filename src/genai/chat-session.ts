@@ -163,6 +163,8 @@ export class ChatSession extends NativeOwner<NativeGenerator> {
   private system: string | undefined;
   private turns: ChatMessage[] = [];
   private answering = false;
+  /** The Generator of a guided round while it runs. */
+  private guided: GeneratorSource | undefined;
   private stats: ChatTurnStats | undefined;
 
   private constructor(model: Model, source: GeneratorSource, search: SearchOptions, options: z.infer<typeof sessionSchema>) {
@@ -265,6 +267,8 @@ export class ChatSession extends NativeOwner<NativeGenerator> {
     const turn: Omit<ChatTurnStats, 'finishReason'> = { promptTokens: 0, reusedTokens: 0, appendedTokens: 0, rewound: false, trimmed: false, generatedTokens: 0, rounds: 0, guidedRounds: 0, toolCalls };
     let conversation = [...this.turns, user];
     for (;;) {
+      // A handler may have disposed the session.
+      this.checkAlive();
       // A forced call is the turn's first answer; the answers after the calls are the model's to choose.
       const roundChoice: ToolChoice = turn.rounds === 0 || choice === 'none' ? choice : 'auto';
       const reading = functions !== undefined && roundChoice !== 'none';
@@ -284,7 +288,16 @@ export class ChatSession extends NativeOwner<NativeGenerator> {
       turn.generatedTokens += result.completionTokens;
       if (turn.ttftMs === undefined && round.firstTokenAt !== undefined) turn.ttftMs = round.firstTokenAt - started;
       this.stats = { ...turn, finishReason: result.finishReason };
-      const calls = this.callsIn(result, reading ? held ?? functions : undefined, onText);
+      let calls: ToolCall[] = [];
+      if (held) {
+        const end = held.end();
+        calls = end.toolCalls;
+        if (calls.length === 0) emit(onText, end.content);
+      } else if (reading) {
+        calls = parseToolCalls(result.text, functions.names).toolCalls;
+      }
+      // An aborted answer is kept as it is, never acted upon.
+      if (result.finishReason === 'abort') calls = [];
       if (calls.length === 0) {
         this.turns = [...conversation, { role: 'assistant', content: result.text }];
         return result;
@@ -304,23 +317,6 @@ export class ChatSession extends NativeOwner<NativeGenerator> {
       conversation = [...conversation, { role: 'assistant', content: result.text, tool_calls: calls }, ...made.messages];
       this.turns = conversation;
     }
-  }
-
-  /**
-   * The calls an answer asks for (none when it was aborted or is not read for calls); streamed, the text held
-   * back goes out now unless it was calls.
-   */
-  private callsIn(result: GenerateResult, reader: ToolCallStream | ChatFunctions | undefined, onText: ((chunk: string) => void) | undefined): ToolCall[] {
-    if (reader instanceof ToolCallStream) {
-      const end = reader.end();
-      if (end.toolCalls.length === 0 || result.finishReason === 'abort') {
-        emit(onText, end.content);
-        return [];
-      }
-      return end.toolCalls;
-    }
-    if (reader === undefined || result.finishReason === 'abort') return [];
-    return parseToolCalls(result.text, reader.names).toolCalls;
   }
 
   /** One answer after `asked` (trimmed by the context policy first): on the session's Generator, or a guided one. */
@@ -345,10 +341,13 @@ export class ChatSession extends NativeOwner<NativeGenerator> {
     const decodeOptions = { stop: o.stop, signal: o.signal, onText };
     if (guidance) {
       const guided = await GeneratorSource.open(this.model.native, { search: this.search, options: { searchOptions: {}, guidance }, tokenizer });
+      this.guided = guided;
       try {
+        this.checkAlive();
         const decoded = await decode(budgeted(guided, maxTokens), tokenizer, ids, decodeOptions);
         return { ...decoded, messages, promptTokens: ids.length, reused: 0, rewound: false };
       } finally {
+        this.guided = undefined;
         guided.dispose();
       }
     }
@@ -375,6 +374,12 @@ export class ChatSession extends NativeOwner<NativeGenerator> {
   /** The system prompt first; with tools, also in its `tools` field (where Phi-4-mini's template reads them). */
   private withSystem(messages: readonly ChatMessage[], tools?: string): ChatMessage[] {
     return this.system === undefined ? [...messages] : [{ role: 'system', content: this.system, ...(tools ? { tools } : {}) }, ...messages];
+  }
+
+  /** Frees the session's Generator, and stops and frees a guided round's. */
+  override dispose(): void {
+    this.guided?.dispose();
+    super.dispose();
   }
 
   private checkAlive(): void {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChatSession, Model, ToolRoundsError, ValidationError, type ChatFunction, type ChatMessage } from '../../src/index.js';
+import { ChatSession, DisposedError, GuidanceError, Model, ToolRoundsError, ValidationError, type ChatFunction, type ChatMessage } from '../../src/index.js';
 import { dropOldest } from '../../src/genai/context-policy.js';
 import { fixtureModel } from '../helpers/fixtures.js';
 
@@ -181,6 +181,36 @@ describe('ChatSession tools on tiny-random', () => {
     expect(chat.lastTurn!.toolCalls).toEqual([expect.objectContaining({ name: 'get_time', error: expect.any(String) })]);
     // The session is free for the next message.
     expect((await chat.generate('Hello', { maxTokens: 4 })).finishReason).toBe('length');
+  });
+
+  it('dispose() during a forced call stops its Generator', async () => {
+    // The grammar wants more characters of argument than 400 tokens hold: undisturbed, the answer takes all 400.
+    const long = { type: 'object', properties: { text: { type: 'string', minLength: 4000 } }, required: ['text'] };
+    const chat = await ChatSession.create(model, { maxTokens: 400, functions: { f: { parameters: long, handler: () => 1 } } });
+    const turn = chat.generate('go', { toolChoice: 'required' });
+    // White-box: no public event says the guided Generator is running (its text is held back), so wait for it.
+    const running = () => (chat as unknown as { guided?: unknown }).guided !== undefined;
+    while (!running()) await new Promise((resolve) => setTimeout(resolve, 1));
+    chat.dispose();
+    const result = await turn;
+    expect(chat.disposed).toBe(true);
+    expect(result.completionTokens).toBeLessThan(400);
+  });
+
+  it('a handler that disposes the session ends the turn with DisposedError', async () => {
+    const chat = await ChatSession.create(model, {
+      maxTokens: 48,
+      functions: { get_time: { parameters: zoneSchema, handler: () => chat.dispose() } },
+    });
+    await expect(chat.generate('Time?', { toolChoice: 'required' })).rejects.toBeInstanceOf(DisposedError);
+    expect(chat.lastTurn).toMatchObject({ rounds: 1, guidedRounds: 1, toolCalls: [{ name: 'get_time', result: undefined }] });
+  });
+
+  it('refuses, as GuidanceError when the call is forced, parameters no grammar can be built from; the session goes on', async () => {
+    using chat = await ChatSession.create(model, { maxTokens: 8, functions: { f: { parameters: { type: 'no-such-type' }, handler: () => 1 } } });
+    await expect(chat.generate('hi', { toolChoice: 'required' })).rejects.toBeInstanceOf(GuidanceError);
+    expect(chat.messages).toEqual([]);
+    expect((await chat.generate('hi')).completionTokens).toBe(8);
   });
 
   it('refuses bad function definitions and tool choices with a ValidationError', async () => {
