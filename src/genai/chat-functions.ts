@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
+import { describeIssues } from '../zod-issues.js';
 import type { GenerateOptions } from './generate-options.js';
 import type { ChatMessage } from './tokenizer.js';
 import type { FunctionDefinition, ToolCall } from './tool-calls.js';
@@ -16,10 +17,15 @@ export interface ChatFunctionContext {
 
 export interface ChatFunction {
   description?: string;
-  /** The JSON schema of the arguments object; forced calls (toolChoice 'required' / named) are held to it. */
+  /**
+   * The JSON schema of the arguments object. Forced calls (toolChoice 'required' / named) are held to it by
+   * guidance; every call's arguments are checked against it (zod's `fromJSONSchema`) before the handler runs.
+   */
   parameters?: Record<string, unknown>;
-  /** Called with the parsed arguments; what it returns (or resolves to) goes to the model as JSON. */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the arguments are whatever the schema says
+  /**
+   * Called with the parsed arguments (typed `any`: they are what `parameters` says, so a handler may declare their
+   * type); what it returns (or resolves to) goes to the model as JSON.
+   */
   handler: (args: any, context: ChatFunctionContext) => unknown;
 }
 
@@ -48,8 +54,14 @@ const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 export const functionsSchema = z
   .record(z.string(), z.object({ description: z.string().optional(), parameters: z.record(z.string(), z.unknown()).optional(), handler: handlerSchema }).strict())
   .superRefine((functions, ctx) => {
-    for (const name of Object.keys(functions).filter((n) => !NAME.test(n))) {
-      ctx.addIssue({ code: 'custom', path: [name], message: 'function names must be 1-64 letters, digits, underscores or dashes' });
+    for (const [name, f] of Object.entries(functions)) {
+      if (!NAME.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'function names must be 1-64 letters, digits, underscores or dashes' });
+      if (f.parameters === undefined) continue;
+      try {
+        z.fromJSONSchema(f.parameters);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: [name, 'parameters'], message: `not a JSON schema arguments can be checked with (${(err as Error).message})` });
+      }
     }
   });
 
@@ -77,6 +89,8 @@ export interface CallsMade {
 export class ChatFunctions {
   readonly names: readonly string[];
   private readonly definitions: FunctionDefinition[];
+  /** The `parameters` of each function that has them, as zod schemas. */
+  private readonly arguments = new Map<string, z.ZodType>();
 
   constructor(private readonly functions: Readonly<Record<string, ChatFunction>>) {
     this.names = Object.keys(functions);
@@ -85,6 +99,7 @@ export class ChatFunctions {
       ...(f.description === undefined ? {} : { description: f.description }),
       ...(f.parameters === undefined ? {} : { parameters: f.parameters }),
     }));
+    for (const [name, f] of Object.entries(functions)) if (f.parameters) this.arguments.set(name, z.fromJSONSchema(f.parameters));
   }
 
   /** The definitions as the chat template's `tools` (OpenAI's shape, which templates that render tools read). */
@@ -121,6 +136,11 @@ export class ChatFunctions {
       args = JSON.parse(call.function.arguments);
     } catch {
       return { ...base, arguments: call.function.arguments, error: 'the arguments are not valid JSON' };
+    }
+    // The model may write arguments its schema does not allow (guidance holds only forced calls to it): it is told so.
+    const checked = this.arguments.get(call.function.name)?.safeParse(args);
+    if (checked && !checked.success) {
+      return { ...base, arguments: args, error: `the arguments do not match the parameters schema: ${describeIssues(checked.error, 'arguments', 'arguments.').join('; ')}` };
     }
     try {
       const result = await untilAborted(Promise.resolve().then(() => this.functions[call.function.name].handler(args, { signal })), signal);

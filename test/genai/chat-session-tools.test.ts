@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChatSession, DisposedError, GuidanceError, Model, ToolRoundsError, ValidationError, type ChatFunction, type ChatMessage } from '../../src/index.js';
+import { ChatFunctions } from '../../src/genai/chat-functions.js';
 import { dropOldest } from '../../src/genai/context-policy.js';
 import { fixtureModel } from '../helpers/fixtures.js';
 
@@ -207,7 +208,8 @@ describe('ChatSession tools on tiny-random', () => {
   });
 
   it('refuses, as GuidanceError when the call is forced, parameters no grammar can be built from; the session goes on', async () => {
-    using chat = await ChatSession.create(model, { maxTokens: 8, functions: { f: { parameters: { type: 'no-such-type' }, handler: () => 1 } } });
+    const unknownFormat = { type: 'object', properties: { a: { type: 'string', format: 'no-such-format' } }, required: ['a'] };
+    using chat = await ChatSession.create(model, { maxTokens: 8, functions: { f: { parameters: unknownFormat, handler: () => 1 } } });
     await expect(chat.generate('hi', { toolChoice: 'required' })).rejects.toBeInstanceOf(GuidanceError);
     expect(chat.messages).toEqual([]);
     expect((await chat.generate('hi')).completionTokens).toBe(8);
@@ -221,6 +223,7 @@ describe('ChatSession tools on tiny-random', () => {
       [{ functions: { f: { handler: 'nope' } } }, /handler must be a function/],
       [{ functions: { f: { handler, parameters: 'object' } } }, /parameters/],
       [{ functions: { f: { handler, returns: {} } } }, /returns/],
+      [{ functions: { f: { handler, parameters: { type: 'no-such-type' } } } }, /functions\.f\.parameters: not a JSON schema arguments can be checked with \(Unsupported type: no-such-type\)/],
       [{ toolChoice: 'required' }, /no functions/],
       [{ functions: { f: { handler } }, toolChoice: { name: 'g' } }, /'g', which is not one of the session's functions \(f\)/],
       [{ functions: { f: { handler } }, toolChoice: 'always' }, /toolChoice/],
@@ -251,3 +254,27 @@ describe('dropOldest with tool messages', () => {
     expect(dropOldest(messages, { contextLength: 4, fits: (m) => m.length <= 4 })).toEqual([messages[4]]);
   });
 });
+
+describe('ChatFunctions.call', () => {
+  const call = (name: string, args: string) => ({ id: `call_${name}`, type: 'function' as const, function: { name, arguments: args } });
+
+  it("checks the arguments against the function's schema before its handler runs; the model is told what is wrong", async () => {
+    const seen: unknown[] = [];
+    const functions = new ChatFunctions({ get_weather: { parameters: citySchema, handler: (args) => (seen.push(args), 'sunny') } });
+    const made = await functions.call(
+      [call('get_weather', '{"city":"Oslo"}'), call('get_weather', 'Paris'), call('get_weather', '{"city":"Rome"}')],
+      new AbortController().signal,
+    );
+    expect(seen).toEqual([{ city: 'Rome' }]);
+    expect(made.calls.map((c) => c.error ?? c.result)).toEqual([expect.stringMatching(/^the arguments do not match the parameters schema: arguments\.city: /), 'the arguments are not valid JSON', 'sunny']);
+    expect(made.messages.map((m) => JSON.parse(m.content))).toEqual([{ error: made.calls[0].error }, { error: 'the arguments are not valid JSON' }, 'sunny']);
+    expect(made.aborted).toBe(false);
+  });
+
+  it('gives a result JSON cannot hold as an error', async () => {
+    const functions = new ChatFunctions({ f: { handler: () => ({ big: 1n }) } });
+    const made = await functions.call([call('f', '{}')], new AbortController().signal);
+    expect(made.calls[0].error).toMatch(/BigInt/);
+  });
+});
+
