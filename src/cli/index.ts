@@ -71,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 registerCommand('make-model', 'write an ORT-GenAI model folder (ONNX + genai_config + tokenizer) from a preset', () => import('./commands/make-model.js'));
-registerCommand('generate', 'generate text from a prompt with an ORT-GenAI model folder, streamed to stdout', () => import('./commands/generate.js'));
+registerCommand('generate', 'generate text from a prompt with a model (ORT-GenAI folder or MLflow model), streamed to stdout', () => import('./commands/generate.js'));
 registerCommand('chat', 'talk with a model (ORT-GenAI folder or MLflow model) in a terminal or through a pipe, keeping the history', () => import('./commands/chat.js'));
 registerCommand('demo', 'the whole path on a generated model: build it, save it as an MLflow llm/v1/chat model, load it, chat', () => import('./commands/demo.js'));
 registerCommand('bench', 'measure tokens/s, TTFT and memory against a C++ loop, the Python binding and JS peers', () => import('./commands/bench.js'));
