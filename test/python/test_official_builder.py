@@ -6,8 +6,6 @@ below. Both models must also run on the official runtime."""
 
 import collections
 import json
-import os
-import shutil
 import subprocess
 import sys
 
@@ -55,32 +53,15 @@ def first_attributes(model, op):
 
 @pytest.fixture(scope="module")
 def both(fixture_models, tmp_path_factory):
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    import torch
-    from transformers import Phi3Config, Phi3ForCausalLM
-
     ours = fixture_models / "tiny-random"
-    config = json.loads((ours / "genai_config.json").read_text())["model"]
-    decoder = config["decoder"]
+    hidden = json.loads((ours / "genai_config.json").read_text())["model"]["decoder"]["hidden_size"]
     work = tmp_path_factory.mktemp("official-builder")
-    hf = work / "hf"
-    torch.manual_seed(0)
-    Phi3ForCausalLM(Phi3Config(
-        vocab_size=config["vocab_size"], hidden_size=decoder["hidden_size"], intermediate_size=2 * decoder["hidden_size"],
-        num_hidden_layers=decoder["num_hidden_layers"], num_attention_heads=decoder["num_attention_heads"],
-        num_key_value_heads=decoder["num_key_value_heads"], max_position_embeddings=config["context_length"],
-        original_max_position_embeddings=config["context_length"], pad_token_id=config["pad_token_id"],
-        bos_token_id=config["bos_token_id"], eos_token_id=config["eos_token_id"], rope_scaling=None,
-    )).save_pretrained(hf)
-    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
-        shutil.copy(ours / name, hf / name)
-    theirs = work / "official"
     build = subprocess.run(
-        [sys.executable, "-m", "onnxruntime_genai.models.builder", "-m", str(hf), "-i", str(hf), "-o", str(theirs), "-p", "int4", "-e", "cpu", "-c", str(work / "cache")],
-        capture_output=True, text=True, timeout=600,
+        [sys.executable, str(REPO / "bench" / "official_builder_model.py"), str(ours), str(work), "--intermediate-size", str(2 * hidden)],
+        capture_output=True, text=True, timeout=900,
     )
     assert build.returncode == 0, build.stderr[-3000:]
-    return ours, theirs
+    return ours, work / "official"
 
 
 def test_genai_config_fields_match(both):
