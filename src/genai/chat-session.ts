@@ -113,10 +113,15 @@ export interface ChatTurnStats {
   toolCalls: ChatToolCall[];
 }
 
+// A lone UTF-16 surrogate cannot become UTF-8: the chat template's JSON parser would fail on it in native code.
+const LONE_SURROGATE = /\p{Cs}/u;
+const UNICODE_TEXT = 'must be Unicode text (it holds a lone UTF-16 surrogate)';
+const unicodeText = z.string().refine((t) => !LONE_SURROGATE.test(t), UNICODE_TEXT);
+
 const fn = <T>(what: string) => z.custom<T>((v) => typeof v === 'function', { message: `${what} must be a function` });
 
 const sessionShape = {
-  systemPrompt: z.string().optional(),
+  systemPrompt: unicodeText.optional(),
   template: z.string().min(1, 'template cannot be empty').optional(),
   maxTokens: turnOptionsShape.maxTokens,
   ...samplingOptionsShape,
@@ -149,7 +154,7 @@ interface Round extends Decoded {
 
 const NEVER_ABORTED = new AbortController().signal;
 
-const systemPromptSchema = z.string().optional();
+const systemPromptSchema = unicodeText.optional();
 
 export class ChatSession extends NativeOwner<NativeGenerator> {
   /** The model the session talks to (not disposed with the session). */
@@ -210,7 +215,7 @@ export class ChatSession extends NativeOwner<NativeGenerator> {
   /** Takes effect from the next turn (the KV cache is rewound past it then). */
   set systemPrompt(text: string | undefined) {
     const parsed = systemPromptSchema.safeParse(text);
-    if (!parsed.success) throw new ValidationError('the system prompt must be a string (or undefined for none)');
+    if (!parsed.success) throw new ValidationError(`the system prompt must be a string or undefined, and ${UNICODE_TEXT}`);
     this.system = parsed.data;
   }
 
@@ -239,6 +244,7 @@ export class ChatSession extends NativeOwner<NativeGenerator> {
     const started = performance.now();
     this.checkAlive();
     if (typeof text !== 'string' || text === '') throw new ValidationError('a chat message must be a non-empty string');
+    if (LONE_SURROGATE.test(text)) throw new ValidationError(`a chat message ${UNICODE_TEXT}`);
     const o = parseOptions(turnSchema, options, TURN_OPTION_NAMES, 'chat turn option');
     checkToolChoice(o.toolChoice, this.options.functions);
     if (this.answering) throw new GenAIError('a ChatSession answers one message at a time; await the answer before sending the next');

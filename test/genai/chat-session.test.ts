@@ -215,6 +215,18 @@ describe('ChatSession on tiny-random', () => {
     expect(() => (chat.systemPrompt = 5 as never)).toThrow(ValidationError);
     expect(chat.messages).toEqual([]);
   });
+
+  it('refuses text with a lone surrogate up front, and the conversation goes on', async () => {
+    await expect(ChatSession.create(model, { systemPrompt: 'be \ud800 brief' })).rejects.toThrow(/systemPrompt: must be Unicode text/);
+    using chat = await ChatSession.create(model, { maxTokens: 2 });
+    const error = await chat.generate('a\udc00b').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toBe('a chat message must be Unicode text (it holds a lone UTF-16 surrogate)');
+    expect(() => (chat.systemPrompt = '\ud83d')).toThrow(/must be Unicode text/);
+    expect(chat.messages).toEqual([]);
+    await chat.generate('an emoji \ud83d\ude00 is a pair, and fine');
+    expect(chat.messages.map((m) => m.role)).toEqual(['user', 'assistant']);
+  });
 });
 
 describe('ChatSession on tiny-deterministic', () => {
