@@ -3,7 +3,7 @@
  * context: drop the oldest turns (the default), replace them by a summary the caller writes, or the caller's own
  * function. A policy never fails the conversation: what it leaves that still does not fit is dropped oldest first.
  */
-import { ContextOverflowError } from '../errors.js';
+import { ContextOverflowError, ValidationError } from '../errors.js';
 import type { ChatMessage } from './tokenizer.js';
 
 /** What a policy can ask about the context. */
@@ -50,7 +50,10 @@ export async function summarizeOldest(messages: readonly ChatMessage[], window: 
   const kept = dropOldest(messages, window);
   const dropped = messages.slice(0, messages.length - kept.length);
   if (dropped.length === 0) return kept;
-  const summary: ChatMessage = { role: SUMMARY_ROLE, content: await summarize(dropped, window.signal) };
+  const text: unknown = await summarize(dropped, window.signal);
+  // A summary joins the history the template renders: anything but text would be rendered as something else.
+  if (typeof text !== 'string') throw new ValidationError(`summarize must resolve with the summary as a string, not ${text === null ? 'null' : typeof text}`);
+  const summary: ChatMessage = { role: SUMMARY_ROLE, content: text };
   // The summary takes room too: what no longer fits beside it goes, oldest first, and the summary last of all.
   return dropOldest([summary, ...kept], window);
 }

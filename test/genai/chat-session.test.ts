@@ -120,6 +120,17 @@ describe('ChatSession on tiny-random', () => {
     expect(third.text).toBe(await freshAnswer(model, kept.slice(0, -1), 400));
   });
 
+  it('refuses a summary that is not text, and keeps the conversation as it was', async () => {
+    using chat = await ChatSession.create(model, { contextPolicy: 'summarize', summarize: async () => 42 as never, maxTokens: 100 });
+    await chat.generate('first question');
+    await chat.generate('second question');
+    const before = chat.messages;
+    const error = await chat.generate('third question', { maxTokens: 400 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toBe('summarize must resolve with the summary as a string, not number');
+    expect(chat.messages).toEqual(before);
+  });
+
   it('takes a custom policy, and trims what it leaves too long rather than fail', async () => {
     const seen: number[] = [];
     using chat = await ChatSession.create(model, {
