@@ -49,8 +49,8 @@ export async function run(argv: string[]): Promise<void> {
   if (!values.model) throw new UsageError(`-m/--model is required\n\n${HELP}`);
   const { maxTokens, stop, ...sampling } = answerOptions(values);
   const threads = numberFlag('threads', values.threads, 'integer');
-  using model = await withActivity(`loading ${values.model}`, () => loadGenAIModel(values.model!, { threads }));
   const contextLength = numberFlag('context-length', values['context-length'], 'integer');
+  using model = await withActivity(`loading ${values.model}`, () => loadGenAIModel(values.model!, { threads }));
   using session = await ChatSession.create(model, { ...sampling, maxTokens, contextLength, systemPrompt: values.system });
   await converse(session, { stop, stats: values.stats ?? false });
 }
