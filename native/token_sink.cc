@@ -78,6 +78,10 @@ void TokenSink::Produce(const int32_t* tokens, size_t count, const char* text, c
   }
   for (size_t i = 0; i < count; i++) ends_.push_back(utf16_);
   if (queued_) return;
+  auto now = std::chrono::steady_clock::now();
+  if (now < next_wake_) return;
+  // The interval starts with the first text JS can show (ids only: the first ids), so TTFT is never held back.
+  if (!text || !text_.empty()) next_wake_ = now + kMinWakeInterval;
   queued_ = true;
   napi_status status = tsfn_.NonBlockingCall(this, [](Napi::Env env, Napi::Function, TokenSink* s) {
     if (env) s->Deliver(env);

@@ -1,8 +1,14 @@
 // Hands tokens produced on a native thread (the token loop, the Engine's step loop) to a JS callback, and
 // settles a Promise when the producer is finished. Tokens reach JS in batches: at most one delivery is queued at a
-// time and tokens produced meanwhile join it, so a slow consumer costs one call, not one per token.
+// time and tokens produced meanwhile join it, so a slow consumer costs one call, not one per token. The first text
+// (without a tokenizer: the first ids) is handed over at once; after that the JS thread is woken at most once per
+// kMinWakeInterval. Waking a sleeping JS thread is a write to libuv's eventfd that interrupts another CPU: ~15 µs in
+// the producer on the 2-vCPU VM we measure on, and 5-7% of decode speed when done for every token (bench/README.md,
+// "Where our decode overhead went"). Held tokens leave with the first token produced once the interval has passed,
+// or with Finish, so a token waits at most the interval plus one step.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -62,6 +68,8 @@ class TokenSink {
   std::vector<float> top_logprobs_;
   int32_t utf16_ = 0;
   bool queued_ = false;
+  static constexpr std::chrono::milliseconds kMinWakeInterval{16};
+  std::chrono::steady_clock::time_point next_wake_{};  // epoch: the first token wakes JS at once
 
   Outcome outcome_ = Outcome::Done;
   std::string error_;

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildModel } from '../../src/modelbuilder/index.js';
 import { Generator, GeneratorParams, Model, ValidationError } from '../../src/index.js';
+import { binding } from '../../src/native.js';
+import { fixtureModel } from '../helpers/fixtures.js';
 import { PROMPT_IDS, PROMPT_TEXT, SHARED_GPT2, testModels } from './models.js';
 
 describe.each(testModels())('generate/stream on $name', ({ dir }) => {
@@ -192,5 +194,38 @@ describe('abort during a long prompt', () => {
     // Not a speed check: a prefill that ran to its end would take about 10x the abort delay, not half of it.
     expect(abortedMs).toBeLessThan(fullPrefillMs / 2);
     expect((await model.generate(prompt.slice(0, 8), { maxTokens: 2, searchOptions: { min_length: 10 } })).completionTokens).toBe(2);
+  });
+});
+
+describe('handing text to JS', () => {
+  let model: Model;
+  beforeAll(async () => {
+    model = await Model.load(fixtureModel('tiny-random'), { threads: 1 });
+  });
+  afterAll(() => model.dispose());
+
+  it('wakes JS for the first text at once, then at most once per 16 ms, losing nothing', async () => {
+    const n = 400;
+    const b = binding();
+    const params = b.GeneratorParams.create(model.native);
+    params.setSearchNumber('max_length', PROMPT_IDS.length + n);
+    params.setSearchNumber('min_length', PROMPT_IDS.length + n);
+    const gen = await b.Generator.create(model.native, params);
+    const deliveries: { ids: number[]; text: string }[] = [];
+    const start = performance.now();
+    const outcome = await gen.run(PROMPT_IDS, model.tokenizer.native, (ids, text) => deliveries.push({ ids: Array.from(ids), text }));
+    const elapsedMs = performance.now() - start;
+    gen.dispose();
+    params.dispose();
+    expect(outcome).toBe('done');
+    const ids = deliveries.flatMap((d) => d.ids);
+    expect(ids).toHaveLength(n);
+    expect(deliveries.map((d) => d.text).join('')).toBe(model.tokenizer.decode(Int32Array.from(ids)));
+    expect(deliveries[0].text.length).toBeGreaterThan(0);
+    expect(deliveries[0].ids.length).toBeLessThan(n / 4);
+    // The first delivery, one per 16 ms after it, and the last (flushed when the loop ends). Handed over per token,
+    // this model's 400 tokens reach JS in about as many deliveries.
+    expect(deliveries.length).toBeLessThanOrEqual(2 + Math.ceil(elapsedMs / 16));
+    expect(deliveries.length).toBeLessThan(n / 4);
   });
 });
