@@ -45,5 +45,5 @@ def test_a_last_position_lm_head_is_refused_by_the_runtime(fixture_models, tmp_p
     prompt = [464, 262, 11, 290]
     assert prefill(folder, prompt).shape[-1] > 0  # the graph as built runs
     sliced = last_position_copy(folder, tmp_path / "last-position")
-    with pytest.raises(Exception, match=r"has shape \{1,4,\d+\} but the computed output shape for this run is \{1,1,\d+\}"):
+    with pytest.raises(RuntimeError, match=r"has shape \{1,4,\d+\} but the computed output shape for this run is \{1,1,\d+\}"):
         prefill(sliced, prompt)
