@@ -81,9 +81,11 @@ Options Parse(int argc, char** argv) {
 OgaModel* LoadModel(const Options& o) {
   OgaConfig* config = nullptr;
   Check(api.OgaCreateConfig(o.model.c_str(), &config));
-  // The same overlay the bench applies to our binding: explicit intra-op threads, no inter-op pool.
+  // The same overlay the bench applies to our binding: explicit intra-op threads, no inter-op pool, and the
+  // configured max_length of one run (the 0.16+ Engine sizes each request's KV cache by it).
   std::string overlay = R"({"model":{"decoder":{"session_options":{"intra_op_num_threads":)" +
-                        std::to_string(o.threads) + R"(,"inter_op_num_threads":1}}}})";
+                        std::to_string(o.threads) + R"(,"inter_op_num_threads":1}}},"search":{"max_length":)" +
+                        std::to_string(o.prompt.size() + o.gen_tokens) + "}}";
   Check(api.OgaConfigOverlay(config, overlay.c_str()));
   if (!o.overlay.empty()) Check(api.OgaConfigOverlay(config, o.overlay.c_str()));
   OgaModel* model = nullptr;

@@ -55,7 +55,7 @@ def main():
         # The session options every runner applies (src/bench/runner.ts, bench/native_loop.cc).
         config.overlay(json.dumps({"model": {"decoder": {"session_options": {
             "intra_op_num_threads": options.threads, "inter_op_num_threads": 1,
-        }}}}))
+        }}}, "search": {"max_length": len(prompt) + options.gen_tokens}}))
         model = og.Model(config)
         tokenizer = og.Tokenizer(model)  # held, as every runner holds one, so resident memory compares alike
         print(json.dumps({"loaded": True, "loadMs": ms_since(start), "baselineRssBytes": baseline}), flush=True)

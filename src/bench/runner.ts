@@ -11,11 +11,14 @@ export interface LoadedRunner {
 export type LoadRunner = (spec: RunnerSpec, info: ModelInfo) => Promise<LoadedRunner>;
 
 /**
- * The session options every ORT-GenAI runner applies, byte for byte what bench/native_loop.cc applies:
- * explicit intra-op threads (ORT-GenAI would default to half the cores) and no inter-op pool.
+ * The genai_config overlay every ORT-GenAI runner applies, byte for byte what bench/native_loop.cc applies:
+ * explicit intra-op threads (ORT-GenAI would default to half the cores), no inter-op pool, and search.max_length
+ * = one run's length, which each generator sets anyway but which the 0.16+ Engine takes from the configuration to
+ * size every request's KV cache (the configured 4096 of phi3-mini would be 3.2 GB a request).
  */
-export function threadOverlay(threads: number): string {
-  return `{"model":{"decoder":{"session_options":{"intra_op_num_threads":${threads},"inter_op_num_threads":1}}}}`;
+export function configOverlay(spec: RunnerSpec): string {
+  const maxLength = spec.promptIds.length + spec.genTokens;
+  return `{"model":{"decoder":{"session_options":{"intra_op_num_threads":${spec.threads},"inter_op_num_threads":1}}},"search":{"max_length":${maxLength}}}`;
 }
 
 /** Search options that make every run generate exactly `genTokens`: EOS is ignored until max_length. */

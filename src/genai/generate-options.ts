@@ -106,8 +106,15 @@ export function samplingSearchOptions(o: Pick<ParsedGenerateOptions, keyof typeo
   return s;
 }
 
+/** The most tokens (prompt + new) one generation may hold, and what sets it, for messages. */
+export interface SequenceLimit {
+  tokens: number;
+  /** e.g. "the model's context": "the prompt has N tokens but <what> is <tokens>". */
+  what: string;
+}
+
 /** The search options a generation runs with: raw ones, then the named options, then the safe max_length. */
-export function searchOptionsFor(o: ParsedGenerateOptions, promptTokens: number, contextLength: number | undefined): SearchOptions {
+export function searchOptionsFor(o: ParsedGenerateOptions, promptTokens: number, limit: SequenceLimit | undefined): SearchOptions {
   const s = samplingSearchOptions(o);
   if ((s.batch_size ?? 1) !== 1) {
     throw new ValidationError('generate()/stream() take one prompt; use Generator.appendTokenSequences for batches');
@@ -115,11 +122,11 @@ export function searchOptionsFor(o: ParsedGenerateOptions, promptTokens: number,
   if (o.maxTokens !== undefined || s.max_length === undefined) {
     s.max_length = promptTokens + (o.maxTokens ?? DEFAULT_MAX_TOKENS);
   }
-  if (contextLength !== undefined) {
-    if (promptTokens >= contextLength) {
-      throw new ValidationError(`the prompt has ${promptTokens} tokens but the model's context is ${contextLength}`);
+  if (limit !== undefined) {
+    if (promptTokens >= limit.tokens) {
+      throw new ValidationError(`the prompt has ${promptTokens} tokens but ${limit.what} is ${limit.tokens}`);
     }
-    s.max_length = Math.min(s.max_length, contextLength);
+    s.max_length = Math.min(s.max_length, limit.tokens);
   }
   return s;
 }

@@ -6,7 +6,7 @@
  */
 import { ValidationError } from '../errors.js';
 import type { ChunkCallback, NativeLogprobs } from '../native.js';
-import { parseGenerateOptions, searchOptionsFor, type GenerateOptions } from './generate-options.js';
+import { parseGenerateOptions, searchOptionsFor, type GenerateOptions, type SequenceLimit } from './generate-options.js';
 import { StopMatcher } from './stop-strings.js';
 import { checkTokenIds } from './token-ids.js';
 import type { OpenTokenSource, TokenSource } from './token-source.js';
@@ -37,7 +37,8 @@ export interface GenerateResult {
 /** What a generation needs of its model (a Model has it): the tokenizer for as long as it runs, and config facts. */
 export interface GenerationModel {
   readonly vocabSize: number | undefined;
-  readonly contextLength: number | undefined;
+  /** The most tokens one generation may hold (max_length is capped to it; a longer prompt is refused). */
+  readonly sequenceLimit: SequenceLimit | undefined;
   /** The tokenizer, kept alive until releaseTokenizer() even if the model is disposed meanwhile. */
   acquireTokenizer(): Tokenizer;
   releaseTokenizer(): void;
@@ -74,7 +75,7 @@ export async function runGeneration(
   try {
     const o = parseGenerateOptions(options);
     const prompt = promptTokens(tokenizer, model.vocabSize, input);
-    const search = searchOptionsFor(o, prompt.length, model.contextLength);
+    const search = searchOptionsFor(o, prompt.length, model.sequenceLimit);
     const source = await open({ search, options: o, tokenizer });
     try {
       const beams = (search.num_beams ?? 1) > 1;

@@ -5,7 +5,7 @@ import type { RuntimeOptions } from '../runtime.js';
 import { checkModelFolder, Config } from './config.js';
 import { readGenAIConfig } from './genai-config.js';
 import { runGeneration, streamGeneration, type GenerateResult, type GenerationModel, type TextStream } from './generate.js';
-import type { GenerateOptions } from './generate-options.js';
+import type { GenerateOptions, SequenceLimit } from './generate-options.js';
 import { GeneratorSource } from './generator-source.js';
 import { NativeOwner } from './native-owner.js';
 import type { OpenTokenSource } from './token-source.js';
@@ -20,6 +20,13 @@ export interface ModelLoadOptions {
   /** Execution provider to use instead of the configured ones ('cpu' clears them; 'cuda', 'dml', ...). */
   provider?: string;
   /**
+   * genai_config.json's `search.max_length`: the longest sequence (prompt + new tokens) of an Engine request.
+   * ORT-GenAI 0.16+ Engines reserve KV cache for this many positions for every request they run (phi3-mini's
+   * configured 4096: 3.2 GB a request), so set it to what your requests need. `model.generate()` sizes each
+   * generation by its own prompt and maxTokens and does not depend on it.
+   */
+  maxLength?: number;
+  /**
    * Where the runtime libraries come from, e.g. `{ python: '/venv/bin/python' }` for the official
    * onnxruntime-genai wheel of a Python environment (like ORTGENAI_PYTHON). The runtime is process-wide: this
    * applies to the first load; a later load that asks for another runtime fails with RuntimeLoadError.
@@ -30,9 +37,10 @@ export interface ModelLoadOptions {
 interface ConfigFacts {
   contextLength?: number;
   vocabSize?: number;
+  maxLength?: number;
 }
 
-/** context_length and vocab_size from genai_config.json, as `overlays` (Config.overlay) leave them. */
+/** context_length, vocab_size and search.max_length from genai_config.json, as `overlays` (Config.overlay) leave them. */
 async function readConfigFacts(dir: string, overlays: readonly unknown[]): Promise<ConfigFacts> {
   let layers: readonly unknown[] = overlays;
   try {
@@ -42,11 +50,16 @@ async function readConfigFacts(dir: string, overlays: readonly unknown[]): Promi
   }
   const facts: ConfigFacts = {};
   for (const layer of layers) {
-    const m = (layer as { model?: { context_length?: unknown; vocab_size?: unknown } } | null)?.model;
+    const { model: m, search } = (layer ?? {}) as { model?: { context_length?: unknown; vocab_size?: unknown }; search?: { max_length?: unknown } };
     if (typeof m?.context_length === 'number') facts.contextLength = m.context_length;
     if (typeof m?.vocab_size === 'number') facts.vocabSize = m.vocab_size;
+    if (typeof search?.max_length === 'number') facts.maxLength = search.max_length;
   }
   return facts;
+}
+
+function maxLengthOverlay(maxLength: number) {
+  return { search: { max_length: maxLength } };
 }
 
 /** An ORT-GenAI model (`og.Model`) with its tokenizer. */
@@ -70,13 +83,16 @@ export class Model extends NativeOwner<NativeModel> implements GenerationModel {
 
   /** Loads a model folder (or a prepared Config) off the JS thread. */
   static async load(dirOrConfig: string | Config, options: ModelLoadOptions = {}): Promise<Model> {
-    if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
-      throw new ValidationError(`threads must be a positive integer, got ${options.threads}`);
+    for (const key of ['threads', 'maxLength'] as const) {
+      const value = options[key];
+      if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+        throw new ValidationError(`${key} must be a positive integer, got ${value}`);
+      }
     }
     if (!(dirOrConfig instanceof Config)) checkModelFolder(dirOrConfig);
     const b = binding(options.runtime);
     const dir = typeof dirOrConfig === 'string' ? dirOrConfig : dirOrConfig.path;
-    const adjust = options.threads !== undefined || options.provider !== undefined;
+    const adjust = options.threads !== undefined || options.provider !== undefined || options.maxLength !== undefined;
     const config = typeof dirOrConfig === 'string' ? (adjust ? await Config.load(dir) : undefined) : dirOrConfig;
     let native: NativeModel;
     try {
@@ -87,11 +103,13 @@ export class Model extends NativeOwner<NativeModel> implements GenerationModel {
       if (config && options.threads !== undefined) {
         config.overlay({ model: { decoder: { session_options: { intra_op_num_threads: options.threads } } } });
       }
+      if (config && options.maxLength !== undefined) config.overlay(maxLengthOverlay(options.maxLength));
       native = await b.Model.load(config ? config.native : dir);
     } finally {
       if (config && config !== dirOrConfig) config.dispose();
     }
     const overlays = dirOrConfig instanceof Config ? [...dirOrConfig.overlays] : [];
+    if (options.maxLength !== undefined) overlays.push(maxLengthOverlay(options.maxLength));
     let tokenizer: Tokenizer | Error;
     try {
       tokenizer = new Tokenizer(await b.Tokenizer.create(native));
@@ -114,6 +132,21 @@ export class Model extends NativeOwner<NativeModel> implements GenerationModel {
   get contextLength(): number | undefined {
     this.checkAlive();
     return this.facts.contextLength;
+  }
+
+  /**
+   * genai_config.json's `search.max_length` (after Config overlays and the `maxLength` load option), when readable:
+   * on ORT-GenAI 0.16+ the Engine's limit for one request, prompt included.
+   */
+  get maxLength(): number | undefined {
+    this.checkAlive();
+    return this.facts.maxLength;
+  }
+
+  /** @internal See GenerationModel: generations on a Generator of their own are bound by the context only. */
+  get sequenceLimit(): SequenceLimit | undefined {
+    const tokens = this.contextLength;
+    return tokens === undefined ? undefined : { tokens, what: "the model's context" };
   }
 
   /** From genai_config.json (and Config overlays), when readable: token ids are checked against it. */

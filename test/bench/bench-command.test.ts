@@ -1,6 +1,6 @@
 // Functional tests of `ortgenai bench`: it runs every runner on a real generated model and writes the
 // documented JSON. Speed is never asserted here (the bench itself is the speed check).
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,8 +19,15 @@ let report: BenchReport;
 beforeAll(async () => {
   scratch = await mkdtemp(path.join(os.tmpdir(), 'bench-test-'));
   const json = path.join(scratch, 'out.json');
+  // Configured with a search.max_length below one run's 16 + 8 tokens: every runner must still generate them all,
+  // the 0.18 Engine's requests included, which are sized by the configuration (the bench overlays prompt + new).
+  const model = path.join(scratch, 'tiny-random');
+  await cp(fixtureModel('tiny-random'), model, { recursive: true });
+  const config = JSON.parse(await readFile(path.join(model, 'genai_config.json'), 'utf8')) as { search: { max_length: number } };
+  config.search.max_length = 12;
+  await writeFile(path.join(model, 'genai_config.json'), JSON.stringify(config));
   await run([
-    '-m', fixtureModel('tiny-random'), '--prompt-tokens', '16', '--gen-tokens', String(GEN_TOKENS),
+    '-m', model, '--prompt-tokens', '16', '--gen-tokens', String(GEN_TOKENS),
     '--repeat', '1', '--warmup', '0', '--threads', '1', '--concurrency', '2', '--json', json,
     '--cache-dir', scratch,
   ]);

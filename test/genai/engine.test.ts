@@ -169,6 +169,38 @@ describe(`a request that ends on EOS through the Engine (${ENGINE_API} API, ORT-
   });
 });
 
+// tiny-deterministic continues a prompt x0..xk with xk+1, xk+2, ...: easy to tell where a request was cut.
+describe(`a request's length limit through the Engine (${ENGINE_API} API, ORT-GenAI ${GENAI_VERSION})`, () => {
+  const prompt = Array.from({ length: 8 }, (_, i) => 100 + i);
+  const after = (n: number) => Array.from({ length: n }, (_, i) => 108 + i);
+  it(
+    ENGINE_API === 'events'
+      ? "is the configured search.max_length (the maxLength load option): a longer request ends there as 'length', a prompt that fills it is a ValidationError"
+      : "is each request's own max_length: 0.15.2 sizes requests by it and ignores search.max_length",
+    async () => {
+      using model = await Model.load(fixtureModel('tiny-deterministic'), { threads: 1, maxLength: 16 });
+      // A Generator of its own is sized by its request, whatever the configuration says.
+      expect(Array.from((await model.generate(prompt, { maxTokens: 12 })).tokens)).toEqual(after(12));
+      using engine = await Engine.create(model);
+      const cut = await engine.generate(prompt, { maxTokens: 12 });
+      const full = Array.from({ length: 16 }, (_, i) => 100 + i);
+      if (ENGINE_API === 'events') {
+        expect([Array.from(cut.tokens), cut.finishReason]).toEqual([after(8), 'length']);
+        const err = await engine.generate(full, { maxTokens: 4 }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ValidationError);
+        expect((err as Error).message).toBe(
+          "the prompt has 16 tokens but this Engine's request limit (genai_config search.max_length; Model.load's maxLength option sets it) is 16",
+        );
+      } else {
+        expect([Array.from(cut.tokens), cut.finishReason]).toEqual([after(12), 'length']);
+        expect(Array.from((await engine.generate(full, { maxTokens: 4 })).tokens)).toEqual([116, 117, 118, 119]);
+      }
+      // The engine serves on after the refusal.
+      expect(Array.from((await engine.generate([7, 8, 9], { maxTokens: 3 })).tokens)).toEqual([10, 11, 12]);
+    },
+  );
+});
+
 describe(`an Engine step that fails in the library (${ENGINE_API} API, ORT-GenAI ${GENAI_VERSION})`, () => {
   it('fails the requests it held with the library\'s cause, and the next request gets a fresh engine', async () => {
     // Dynamic batching feeds packed 1-D input_ids, which a CPU graph without PagedAttention refuses at the first step.

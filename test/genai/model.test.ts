@@ -1,10 +1,11 @@
 // Model loading edge cases and the Model's lifetime: what the library accepts loads, every use after dispose()
 // throws DisposedError, and a generation already started survives dispose().
-import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Config, DisposedError, GenAIError, Generator, GeneratorParams, Model, ValidationError } from '../../src/index.js';
+import { fixtureModel } from '../helpers/fixtures.js';
 import { PROMPT_IDS, testModels } from './models.js';
 
 /** A copy of `dir` (by symlinks) without its tokenizer files. */
@@ -40,6 +41,7 @@ describe.each(testModels())('Model on $name', ({ dir }) => {
       () => model.tokenizer,
       () => model.contextLength,
       () => model.vocabSize,
+      () => model.maxLength,
       () => new GeneratorParams(model),
     ];
     for (const use of uses) expect(use).toThrow(DisposedError);
@@ -68,6 +70,21 @@ describe.each(testModels())('Model on $name', ({ dir }) => {
     expect(model.vocabSize).toBe(plain.vocabSize);
     expect(plain.contextLength).not.toBe(64);
   });
+
+  it('reads search.max_length, which a Config overlay or the maxLength option sets (the latter last)', async () => {
+    using plain = await Model.load(dir);
+    // undefined where the folder's genai_config.json has no search section (as in one of the shared models)
+    const configured = (JSON.parse(readFileSync(path.join(dir, 'genai_config.json'), 'utf8')) as { search?: { max_length?: number } }).search?.max_length;
+    expect(plain.maxLength).toBe(configured);
+    using config = await Config.load(dir);
+    config.overlay({ search: { max_length: 40 } });
+    using overlaid = await Model.load(config);
+    expect(overlaid.maxLength).toBe(40);
+    using both = await Model.load(config, { maxLength: 24 });
+    expect(both.maxLength).toBe(24);
+    using option = await Model.load(dir, { maxLength: 32 });
+    expect(option.maxLength).toBe(32);
+  });
 });
 
 describe('Model.load arguments', () => {
@@ -81,5 +98,16 @@ describe('Model.load arguments', () => {
     mkdirSync(path.join(dir, 'genai_config.json'));
     await expect(Model.load(dir)).rejects.toThrow(`${path.join(dir, 'genai_config.json')} is not a file`);
     await expect(Config.load(dir)).rejects.toThrow(ValidationError);
+  });
+
+  it('refuses threads and maxLength that are not positive integers', async () => {
+    const dir = fixtureModel('tiny-deterministic');
+    for (const bad of [0, -1, 1.5, Number.NaN, '8' as unknown as number]) {
+      for (const key of ['maxLength', 'threads'] as const) {
+        const err = await Model.load(dir, { [key]: bad }).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(ValidationError);
+        expect((err as Error).message).toBe(`${key} must be a positive integer, got ${bad}`);
+      }
+    }
   });
 });

@@ -2,13 +2,13 @@
 import { Config, Generator, GeneratorParams, Model } from '../../index.js';
 import { GenerationClock } from '../clock.js';
 import type { ConcurrencyMode, Generation, RunnerSpec } from '../protocol.js';
-import { allAtOnce, fixedLengthSearch, threadOverlay, unsupported, type LoadRunner } from '../runner.js';
+import { allAtOnce, fixedLengthSearch, configOverlay, unsupported, type LoadRunner } from '../runner.js';
 
-/** Loads through Config so the thread overlay is exactly the C++ loop's. */
+/** Loads through Config so the overlay is exactly the C++ loop's. */
 export async function loadModel(spec: RunnerSpec): Promise<Model> {
   const config = await Config.load(spec.model);
   try {
-    config.overlay(threadOverlay(spec.threads));
+    config.overlay(configOverlay(spec));
     return await Model.load(config);
   } finally {
     config.dispose();
