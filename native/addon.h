@@ -31,6 +31,8 @@ void InitEngine(Napi::Env env, Napi::Object exports, AddonData* data);
 std::shared_ptr<OgaConfig> ConfigFrom(Napi::Env env, Napi::Value v);
 std::shared_ptr<OgaModel> ModelFrom(Napi::Env env, Napi::Value v);
 std::shared_ptr<OgaGeneratorParams> GeneratorParamsFrom(Napi::Env env, Napi::Value v);
+// The model GeneratorParams `v` were created for, even once the model's JS wrapper is disposed.
+std::shared_ptr<OgaModel> ModelOfParams(Napi::Env env, Napi::Value v);
 std::shared_ptr<OgaTokenizer> TokenizerFrom(Napi::Env env, Napi::Value v);
 std::shared_ptr<OgaAdapters> AdaptersFrom(Napi::Env env, Napi::Value v);
 

@@ -22,21 +22,29 @@ class Generator : public HandleWrap<Generator, GeneratorState> {
     return RunAsync<State>(
         env,
         [model, params]() {
-          double batch = 1, beams = 1, returns = 1;
-          Check(api.OgaGeneratorParamsGetSearchNumber(params.get(), "batch_size", &batch));
-          Check(api.OgaGeneratorParamsGetSearchNumber(params.get(), "num_beams", &beams));
-          Check(api.OgaGeneratorParamsGetSearchNumber(params.get(), "num_return_sequences", &returns));
-          OgaGenerator* raw = nullptr;
-          Check(api.OgaCreateGenerator(model.get(), params.get(), &raw));
           auto state = std::make_shared<GeneratorState>();
-          state->gen = std::shared_ptr<OgaGenerator>(raw, [model, params](OgaGenerator* g) {
-            api.OgaDestroyGenerator(g);
-          });
-          state->sequence_count = static_cast<size_t>(batch) * (beams > 1 ? static_cast<size_t>(returns) : 1);
-          state->num_beams = static_cast<size_t>(beams);
+          CreateGenerator(*state, model, params);
           return state;
         },
         [](Napi::Env env, State& state) -> Napi::Value { return Wrap(env, GetAddonData(env)->generator, state); });
+  }
+
+  // start(params, prompt, tokenizer, onChunk, topLogprobs?, maxNewTokens?): { generator, done } — create() and
+  // run() in one executor job, so the prefill starts on the worker without a round trip through the JS thread.
+  // `generator` is returned at once (busy until its run ends, stop() works from the start); `done` is run()'s.
+  // The model is the params' own, so a model disposed in JS after the params were made still serves this run.
+  static Napi::Value Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Value params_arg = info.Length() > 0 ? info[0] : env.Undefined();
+    std::shared_ptr<OgaGeneratorParams> params = GeneratorParamsFrom(env, params_arg);
+    std::shared_ptr<OgaModel> model = ModelOfParams(env, params_arg);
+    auto state = std::make_shared<GeneratorState>();
+    state->creating = true;
+    Napi::Value done = StartTokenLoop(info, 1, state, [model, params](GeneratorState& s) { CreateGenerator(s, model, params); });
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("generator", Wrap(env, GetAddonData(env)->generator, state));
+    out.Set("done", done);
+    return out;
   }
 
   // appendTokens(ids): Promise<void> — the prefill, so it runs off the JS thread.
@@ -215,6 +223,8 @@ class Generator : public HandleWrap<Generator, GeneratorState> {
     // terminate_session exists to interrupt a call running on another thread, so it must not wait for the lock.
     if (key == "terminate_session") {
       GeneratorState& s = *Get(env);
+      if (s.creating) Throw(env, ErrorKind::GenAI, "Generator is busy being created by start(); await its run");
+      if (!s.gen) Throw(env, ErrorKind::GenAI, NotCreated("setRuntimeOption"));
       Check(env, api.OgaGenerator_SetRuntimeOption(s.gen.get(), key.c_str(), value.c_str()));
       s.terminated = value == "1";
       return env.Undefined();
@@ -233,7 +243,7 @@ class Generator : public HandleWrap<Generator, GeneratorState> {
     return env.Undefined();
   }
 
-  Napi::Value Run(const Napi::CallbackInfo& info) { return StartTokenLoop(info, Get(info.Env())); }
+  Napi::Value Run(const Napi::CallbackInfo& info) { return StartTokenLoop(info, 0, Get(info.Env())); }
 
   Napi::Value Stop(const Napi::CallbackInfo& info) {
     if (handle_) StopTokenLoop(*handle_);
@@ -250,6 +260,7 @@ class Generator : public HandleWrap<Generator, GeneratorState> {
     Napi::Function cls = DefineClass(env, kName,
                                      {
                                          StaticMethod("create", &Generator::Create),
+                                         StaticMethod("start", &Generator::Start),
                                          InstanceMethod("appendTokens", &Generator::AppendTokens),
                                          InstanceMethod("appendTokenSequences", &Generator::AppendTokenSequences),
                                          InstanceMethod("generateNextToken", &Generator::GenerateNextToken),
@@ -276,13 +287,20 @@ class Generator : public HandleWrap<Generator, GeneratorState> {
  private:
   std::unique_lock<std::mutex> TryLock(Napi::Env env, const char* what) {
     std::unique_lock<std::mutex> lock(Get(env)->mu, std::try_to_lock);
-    if (!lock.owns_lock()) {
+    // A generator that start() is still creating has no library handle yet; its loop takes the lock next.
+    if (!lock.owns_lock() || Get(env)->creating) {
       Throw(env, ErrorKind::GenAI,
             std::string("Generator is busy (a previous async call or a generate/stream is still running); await it "
                         "before calling ") +
                 what + "()");
     }
+    // Read only once `creating` is false: the worker sets gen before it clears the flag.
+    if (!Get(env)->gen) Throw(env, ErrorKind::GenAI, NotCreated(what));
     return lock;
+  }
+
+  static std::string NotCreated(const char* what) {
+    return std::string("the generator was never created (its start() failed); ") + what + "() has nothing to act on";
   }
 
   // Runs `fn` on the executor with the generator's lock held.
@@ -301,6 +319,7 @@ class Generator : public HandleWrap<Generator, GeneratorState> {
             }
           }
           std::lock_guard<std::mutex> lock(state->mu);
+          if (!state->gen) throw Failure(ErrorKind::GenAI, NotCreated(what));
           fn(*state);
           return Nothing{};
         },
@@ -309,6 +328,21 @@ class Generator : public HandleWrap<Generator, GeneratorState> {
 };
 
 }  // namespace
+
+void CreateGenerator(GeneratorState& state, std::shared_ptr<OgaModel> model, std::shared_ptr<OgaGeneratorParams> params) {
+  double batch = 1, beams = 1, returns = 1;
+  Check(api.OgaGeneratorParamsGetSearchNumber(params.get(), "batch_size", &batch));
+  Check(api.OgaGeneratorParamsGetSearchNumber(params.get(), "num_beams", &beams));
+  Check(api.OgaGeneratorParamsGetSearchNumber(params.get(), "num_return_sequences", &returns));
+  OgaGenerator* raw = nullptr;
+  Check(api.OgaCreateGenerator(model.get(), params.get(), &raw));
+  std::shared_ptr<OgaGenerator> gen(raw, [model, params](OgaGenerator* g) { api.OgaDestroyGenerator(g); });
+  // Under run_mu: stop() on the JS thread reads gen to interrupt the run.
+  std::lock_guard<std::mutex> lock(state.run_mu);
+  state.gen = std::move(gen);
+  state.sequence_count = static_cast<size_t>(batch) * (beams > 1 ? static_cast<size_t>(returns) : 1);
+  state.num_beams = static_cast<size_t>(beams);
+}
 
 void InitGenerator(Napi::Env env, Napi::Object exports, AddonData* data) { Generator::Init(env, exports, data); }
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -32,10 +33,17 @@ struct GeneratorState {
   // ONNX Runtime's terminate flag is set (terminate_session '1', or a stop()); OgaGenerator_IsDone throws a C++
   // exception through the C API then, which aborts the process, so isDone() refuses instead.
   std::atomic<bool> terminated{false};
+  // Generator.start(): `gen` is still being created on the worker (it is set under run_mu); calls wait for it.
+  std::atomic<bool> creating{false};
 };
 
-// generator.run(prompt, tokenizer, onChunk) — see token_loop.cc.
-Napi::Value StartTokenLoop(const Napi::CallbackInfo& info, std::shared_ptr<GeneratorState> state);
+// Creates the library generator for `state` (sets gen, sequence_count, num_beams under run_mu); worker thread.
+void CreateGenerator(GeneratorState& state, std::shared_ptr<OgaModel> model, std::shared_ptr<OgaGeneratorParams> params);
+
+// generator.run(prompt, tokenizer, onChunk, ...) — see token_loop.cc. With `create`, the loop's job first runs it on
+// the worker (Generator.start: the generator is created in the same job as its first run, one hand-over less).
+Napi::Value StartTokenLoop(const Napi::CallbackInfo& info, size_t first_arg, std::shared_ptr<GeneratorState> state,
+                           std::function<void(GeneratorState&)> create = nullptr);
 // generator.stop(): stop the running loop within one token, interrupting a prefill in progress.
 void StopTokenLoop(GeneratorState& state);
 

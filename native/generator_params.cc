@@ -8,6 +8,7 @@ namespace {
 // ORT-GenAI 0.15.2 allocates per-beam state up to this bound; beyond it results are undefined.
 constexpr double kMaxBatchOrBeams = 32;
 
+
 class GeneratorParams : public HandleWrap<GeneratorParams, OgaGeneratorParams> {
  public:
   static constexpr const char* kName = "GeneratorParams";
@@ -21,7 +22,17 @@ class GeneratorParams : public HandleWrap<GeneratorParams, OgaGeneratorParams> {
     auto handle = std::shared_ptr<OgaGeneratorParams>(raw, [model](OgaGeneratorParams* p) {
       api.OgaDestroyGeneratorParams(p);
     });
-    return Wrap(env, GetAddonData(env)->generator_params, handle);
+    Napi::Object obj = Wrap(env, GetAddonData(env)->generator_params, handle);
+    Unwrap(obj)->model_ = model;
+    return obj;
+  }
+
+  // The model these params were made for (Generator.start creates its generator from both); let go on dispose().
+  std::shared_ptr<OgaModel> model_;
+
+  Napi::Value DisposeParams(const Napi::CallbackInfo& info) {
+    model_.reset();
+    return Dispose(info);
   }
 
   Napi::Value SetSearchNumber(const Napi::CallbackInfo& info) {
@@ -78,7 +89,7 @@ class GeneratorParams : public HandleWrap<GeneratorParams, OgaGeneratorParams> {
                                          InstanceMethod("getSearchNumber", &GeneratorParams::GetSearchNumber),
                                          InstanceMethod("getSearchBool", &GeneratorParams::GetSearchBool),
                                          InstanceMethod("setGuidance", &GeneratorParams::SetGuidance),
-                                         InstanceMethod("dispose", &GeneratorParams::Dispose),
+                                         InstanceMethod("dispose", &GeneratorParams::DisposeParams),
                                          InstanceAccessor("disposed", &GeneratorParams::Disposed, nullptr),
                                      });
     data->generator_params = Napi::Persistent(cls);
@@ -94,6 +105,11 @@ void InitGeneratorParams(Napi::Env env, Napi::Object exports, AddonData* data) {
 
 std::shared_ptr<OgaGeneratorParams> GeneratorParamsFrom(Napi::Env env, Napi::Value v) {
   return GeneratorParams::From(env, v, GetAddonData(env)->generator_params);
+}
+
+std::shared_ptr<OgaModel> ModelOfParams(Napi::Env env, Napi::Value v) {
+  GeneratorParamsFrom(env, v);  // an undisposed GeneratorParams, or the usual error
+  return GeneratorParams::Unwrap(v.As<Napi::Object>())->model_;
 }
 
 }  // namespace oga

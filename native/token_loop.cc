@@ -167,24 +167,28 @@ void FinishLoop(Loop& loop) {
 }  // namespace
 
 // run(prompt: Int32Array | number[] | null, tokenizer: Tokenizer | null, onChunk: (tokens, text, ends, logprobs?) => void,
-//     topLogprobs?: number | null, maxNewTokens?: number | null): Promise<'done' | 'stopped'>
+//     topLogprobs?: number | null, maxNewTokens?: number | null): Promise<'done' | 'stopped'>; these arguments start
+// at info[first_arg] (Generator.start passes the params first).
 // With topLogprobs (0-20) every delivery of single-sequence tokens carries their log-probabilities (TokenSink).
 // With maxNewTokens the loop ends after that many steps, like at max_length: between two steps, never inside one
 // (a stop() may interrupt a step, which leaves a non-shared KV cache unusable for a rewind).
-Napi::Value StartTokenLoop(const Napi::CallbackInfo& info, std::shared_ptr<GeneratorState> state) {
+Napi::Value StartTokenLoop(const Napi::CallbackInfo& info, size_t first_arg, std::shared_ptr<GeneratorState> state,
+                           std::function<void(GeneratorState&)> create) {
   Napi::Env env = info.Env();
+  auto arg = [&](size_t i) { return info.Length() > first_arg + i ? info[first_arg + i] : env.Undefined(); };
+  auto given = [&](size_t i) { return !arg(i).IsNull() && !arg(i).IsUndefined(); };
   auto loop = std::make_shared<Loop>();
   loop->state = state;
-  if (info.Length() > 0 && !info[0].IsNull() && !info[0].IsUndefined()) loop->prompt = Tokens(env, info[0], "prompt");
-  if (info.Length() > 1 && !info[1].IsNull() && !info[1].IsUndefined()) loop->tokenizer = TokenizerFrom(env, info[1]);
-  if (info.Length() < 3 || !info[2].IsFunction()) Throw(env, ErrorKind::Validation, "onChunk must be a function");
-  if (info.Length() > 3 && !info[3].IsNull() && !info[3].IsUndefined()) {
-    double top = info[3].IsNumber() ? info[3].As<Napi::Number>().DoubleValue() : -1;
+  if (given(0)) loop->prompt = Tokens(env, arg(0), "prompt");
+  if (given(1)) loop->tokenizer = TokenizerFrom(env, arg(1));
+  if (!arg(2).IsFunction()) Throw(env, ErrorKind::Validation, "onChunk must be a function");
+  if (given(3)) {
+    double top = arg(3).IsNumber() ? arg(3).As<Napi::Number>().DoubleValue() : -1;
     if (!(top >= 0 && top <= 20 && top == std::floor(top))) Throw(env, ErrorKind::Validation, "topLogprobs must be an integer from 0 to 20");
     loop->top_logprobs = static_cast<int>(top);
   }
-  if (info.Length() > 4 && !info[4].IsNull() && !info[4].IsUndefined()) {
-    double max = info[4].IsNumber() ? info[4].As<Napi::Number>().DoubleValue() : -1;
+  if (given(4)) {
+    double max = arg(4).IsNumber() ? arg(4).As<Napi::Number>().DoubleValue() : -1;
     if (!(max >= 1 && max == std::floor(max))) Throw(env, ErrorKind::Validation, "maxNewTokens must be a positive integer");
     loop->max_steps = static_cast<size_t>(max);
   }
@@ -196,13 +200,33 @@ Napi::Value StartTokenLoop(const Napi::CallbackInfo& info, std::shared_ptr<Gener
     state->running = true;
     state->stop = false;
   }
-  loop->sink = TokenSink::Create(env, info[2].As<Napi::Function>(), "ortgenai.Generator.run",
+  loop->sink = TokenSink::Create(env, arg(2).As<Napi::Function>(), "ortgenai.Generator.run",
                                  [weak = std::weak_ptr<GeneratorState>(state)]() {
                                    if (auto s = weak.lock()) s->stop = true;
                                  });
   Napi::Promise promise = loop->sink->Promise();
   Executor::Job job;
-  job.work = [loop]() { RunLoop(*loop); };
+  job.work = [loop, create = std::move(create)]() {
+    if (create) {
+      GeneratorState& s = *loop->state;
+      try {
+        create(s);
+      } catch (const Failure& f) {
+        loop->outcome = TokenSink::Outcome::Failed;
+        loop->error = f.message;
+      } catch (const std::exception& e) {
+        loop->outcome = TokenSink::Outcome::Failed;
+        loop->error = e.what();
+      }
+      s.creating = false;
+      if (loop->outcome == TokenSink::Outcome::Failed) {
+        std::lock_guard<std::mutex> lock(s.run_mu);
+        s.running = false;
+        return;
+      }
+    }
+    RunLoop(*loop);
+  };
   job.then = [loop]() { FinishLoop(*loop); };
   // Environment teardown stops the loop like stop() does.
   job.cancel = [weak = std::weak_ptr<GeneratorState>(state)]() {
@@ -216,6 +240,7 @@ Napi::Value StartTokenLoop(const Napi::CallbackInfo& info, std::shared_ptr<Gener
       std::lock_guard<std::mutex> lock(state->run_mu);
       state->running = false;
     }
+    state->creating = false;
     loop->outcome = TokenSink::Outcome::Failed;
     loop->error = e.Message();
     FinishLoop(*loop);
@@ -227,6 +252,8 @@ void StopTokenLoop(GeneratorState& state) {
   std::lock_guard<std::mutex> lock(state.run_mu);
   if (!state.running || state.stop) return;
   state.stop = true;
+  // Generator.start() has not created it yet: the loop sees `stop` before its prompt.
+  if (!state.gen) return;
   // Interrupts a long prefill or step inside ONNX Runtime instead of waiting for it to finish.
   OgaResult* r = api.OgaGenerator_SetRuntimeOption(state.gen.get(), "terminate_session", "1");
   if (r) api.OgaDestroyResult(r);

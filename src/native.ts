@@ -131,7 +131,18 @@ export interface NativeBinding {
   Config: { load(dir: string): Promise<NativeConfig> };
   Model: { load(dirOrConfig: string | NativeConfig): Promise<NativeModel> };
   GeneratorParams: { create(model: NativeModel): NativeGeneratorParams };
-  Generator: { create(model: NativeModel, params: NativeGeneratorParams): Promise<NativeGenerator> };
+  Generator: {
+    create(model: NativeModel, params: NativeGeneratorParams): Promise<NativeGenerator>;
+    /**
+     * create() and the generator's first run() in one native job, for the model the params were made for (even if
+     * it is disposed meanwhile): `generator` at once (busy until the run ends; stop() works from the start), `done`
+     * as run()'s, rejected with the creation's error if that fails.
+     */
+    start(
+      params: NativeGeneratorParams,
+      ...run: Parameters<NativeGenerator['run']>
+    ): { generator: NativeGenerator; done: Promise<'done' | 'stopped'> };
+  };
   Tokenizer: { create(model: NativeModel): Promise<NativeTokenizer> };
   TokenizerStream: { create(tokenizer: NativeTokenizer): NativeTokenizerStream };
   Adapters: { create(model: NativeModel): NativeAdapters };

@@ -72,7 +72,7 @@ export class Model extends NativeOwner<NativeModel> implements GenerationModel {
   // Generations holding the tokenizer: dispose() frees it only once they have all ended.
   private generations = 0;
   // Each generation runs on a Generator of its own.
-  private readonly openSource: OpenTokenSource = (request) => GeneratorSource.open(this.native, request);
+  private readonly openSource: OpenTokenSource = (request) => GeneratorSource.prepare(this.native, request);
 
   private constructor(native: NativeModel, tokenizer: Tokenizer | Error, dir: string, facts: ConfigFacts) {
     super(native);

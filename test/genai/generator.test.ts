@@ -2,8 +2,9 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DisposedError, GenAIError, Generator, GeneratorParams, Model, ValidationError } from '../../src/index.js';
+import { DisposedError, GenAIError, Generator, GeneratorParams, GuidanceError, Model, ValidationError } from '../../src/index.js';
 import { binding, runtimeLibraries } from '../../src/native.js';
+import { fixtureModel } from '../helpers/fixtures.js';
 import { STEPWISE_REFERENCE } from '../helpers/reference-programs.js';
 import { PROMPT_IDS, testModels } from './models.js';
 
@@ -148,5 +149,81 @@ describe.each(testModels())('Generator on $name', ({ dir }) => {
     gen.dispose(); // idempotent
     expect(() => gen.isDone()).toThrow(DisposedError);
     await expect(gen.generateNextToken()).rejects.toBeInstanceOf(DisposedError);
+  });
+});
+
+// Generator.start (native/generator.cc): creation and the first run in one native job, behind model.generate().
+describe('Generator.start: a generator created by its first run', () => {
+  let model: Model;
+  beforeAll(async () => {
+    model = await Model.load(fixtureModel('tiny-deterministic'), { threads: 1 });
+  });
+  afterAll(() => model.dispose());
+
+  function params(of: Model, newTokens: number, grammar?: string) {
+    const p = binding().GeneratorParams.create(of.native);
+    p.setSearchNumber('max_length', PROMPT_IDS.length + newTokens);
+    if (grammar !== undefined) p.setGuidance('lark_grammar', grammar);
+    return p;
+  }
+
+  it('streams like create() + run(), is busy from the first moment, and serves stepwise calls afterwards', async () => {
+    // 1000 new tokens keep the run going for tens of milliseconds after the synchronous calls below.
+    const p = params(model, 1000);
+    const ids: number[] = [];
+    const { generator, done } = binding().Generator.start(p, PROMPT_IDS, model.tokenizer.native, (t) => ids.push(...t));
+    // Being created or running on the worker: busy, never a crash on a handle that does not exist yet.
+    expect(() => generator.getSequence(0)).toThrow(/busy/);
+    await expect(generator.appendTokens([1])).rejects.toThrow(/busy/);
+    expect(await done).toBe('done');
+    // tiny-deterministic: the token at position p is the first token + p.
+    const expected = PROMPT_IDS.concat(Array.from({ length: 1000 }, (_, i) => PROMPT_IDS[0] + PROMPT_IDS.length + i));
+    expect(Array.from(generator.getSequence(0))).toEqual(expected);
+    expect(ids).toEqual(expected.slice(PROMPT_IDS.length));
+    generator.rewindTo(PROMPT_IDS.length);
+    expect(generator.tokenCount()).toBe(PROMPT_IDS.length);
+    generator.dispose();
+    p.dispose();
+  });
+
+  it('stops at once when stop() comes right after start(), whether or not the generator exists yet; it goes on after', async () => {
+    const p = params(model, 1000);
+    const { generator, done } = binding().Generator.start(p, PROMPT_IDS, null, () => {});
+    generator.stop();
+    expect(await done).toBe('stopped');
+    // A stop may interrupt the prefill: clear ONNX Runtime's terminate flag and start over from nothing.
+    generator.setRuntimeOption('terminate_session', '0');
+    generator.rewindTo(0);
+    expect(await generator.run(PROMPT_IDS, null, () => {})).toBe('done');
+    expect(generator.getSequence(0).length).toBe(PROMPT_IDS.length + 1000);
+    generator.dispose();
+    p.dispose();
+  });
+
+  it('runs on the params\' model even when that model was disposed in JS first', async () => {
+    const own = await Model.load(fixtureModel('tiny-deterministic'), { threads: 1 });
+    const p = params(own, 2);
+    own.dispose();
+    const { generator, done } = binding().Generator.start(p, PROMPT_IDS, null, () => {});
+    expect(await done).toBe('done');
+    expect(generator.getSequence(0).length).toBe(PROMPT_IDS.length + 2);
+    generator.dispose();
+    p.dispose();
+  });
+
+  it('rejects `done` with the library\'s error when creation fails, and the never-created generator refuses calls', async () => {
+    const p = params(model, 4, 'start: (');
+    const { generator, done } = binding().Generator.start(p, PROMPT_IDS, null, () => {});
+    const err = await done.catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GenAIError);
+    expect((err as Error).message).toMatch(/grammar/i);
+    expect(() => generator.getSequence(0)).toThrow(/never created/);
+    expect(() => generator.setRuntimeOption('terminate_session', '0')).toThrow(/never created/);
+    await expect(generator.generateNextToken()).rejects.toThrow(/never created/);
+    generator.stop();
+    generator.dispose();
+    p.dispose();
+    // Through model.generate() the same failure is the caller's GuidanceError.
+    await expect(model.generate(PROMPT_IDS, { guidance: { type: 'lark_grammar', data: 'start: (' } })).rejects.toBeInstanceOf(GuidanceError);
   });
 });
