@@ -4,8 +4,7 @@
  */
 import { GenAIError, GuidanceError, ValidationError } from '../errors.js';
 import { binding, type ChunkCallback, type NativeGenerator, type NativeGeneratorParams, type NativeModel, type NativeTokenizer } from '../native.js';
-import { applySearchOptions, LOGPROBS_REFUSED } from './generate-options.js';
-import type { ParsedGenerateOptions } from './generate-options.js';
+import { applySearchOptions, LOGPROBS_REFUSED, type ParsedGenerateOptions } from './generate-options.js';
 import type { RunOutcome, SourceRequest, TokenSource } from './token-source.js';
 
 /** A grammar ORT-GenAI cannot build ("Error creating grammar: ...") is the caller's GuidanceError. */
