@@ -8,7 +8,6 @@ namespace {
 // ORT-GenAI 0.15.2 allocates per-beam state up to this bound; beyond it results are undefined.
 constexpr double kMaxBatchOrBeams = 32;
 
-
 class GeneratorParams : public HandleWrap<GeneratorParams, OgaGeneratorParams> {
  public:
   static constexpr const char* kName = "GeneratorParams";
@@ -27,12 +26,10 @@ class GeneratorParams : public HandleWrap<GeneratorParams, OgaGeneratorParams> {
     return obj;
   }
 
-  // The model these params were made for (Generator.start creates its generator from both); let go on dispose().
-  std::shared_ptr<OgaModel> model_;
-
-  Napi::Value DisposeParams(const Napi::CallbackInfo& info) {
-    model_.reset();
-    return Dispose(info);
+  // The model params `v` were made for; see ModelOfParams.
+  static std::shared_ptr<OgaModel> ModelOf(Napi::Env env, Napi::Value v) {
+    From(env, v, GetAddonData(env)->generator_params);  // an undisposed GeneratorParams, or the usual error
+    return Unwrap(v.As<Napi::Object>())->model_;
   }
 
   Napi::Value SetSearchNumber(const Napi::CallbackInfo& info) {
@@ -95,6 +92,15 @@ class GeneratorParams : public HandleWrap<GeneratorParams, OgaGeneratorParams> {
     data->generator_params = Napi::Persistent(cls);
     exports.Set(kName, cls);
   }
+
+ private:
+  // The model these params were made for (Generator.start creates its generator from both); let go on dispose().
+  std::shared_ptr<OgaModel> model_;
+
+  Napi::Value DisposeParams(const Napi::CallbackInfo& info) {
+    model_.reset();
+    return Dispose(info);
+  }
 };
 
 }  // namespace
@@ -107,9 +113,6 @@ std::shared_ptr<OgaGeneratorParams> GeneratorParamsFrom(Napi::Env env, Napi::Val
   return GeneratorParams::From(env, v, GetAddonData(env)->generator_params);
 }
 
-std::shared_ptr<OgaModel> ModelOfParams(Napi::Env env, Napi::Value v) {
-  GeneratorParamsFrom(env, v);  // an undisposed GeneratorParams, or the usual error
-  return GeneratorParams::Unwrap(v.As<Napi::Object>())->model_;
-}
+std::shared_ptr<OgaModel> ModelOfParams(Napi::Env env, Napi::Value v) { return GeneratorParams::ModelOf(env, v); }
 
 }  // namespace oga

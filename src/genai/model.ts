@@ -90,8 +90,17 @@ export class Model extends NativeOwner<NativeModel> implements GenerationModel {
       }
     }
     if (!(dirOrConfig instanceof Config)) checkModelFolder(dirOrConfig);
-    const b = binding(options.runtime);
     const dir = typeof dirOrConfig === 'string' ? dirOrConfig : dirOrConfig.path;
+    // The facts as the library will see them, read before the options' overlays go into a caller's Config.
+    const layers = dirOrConfig instanceof Config ? [...dirOrConfig.overlays] : [];
+    if (options.maxLength !== undefined) layers.push(maxLengthOverlay(options.maxLength));
+    const facts = await readConfigFacts(dir, layers);
+    // The library takes a longer one silently, and a 0.16+ Engine would reserve KV cache for positions no request
+    // can reach.
+    if (options.maxLength !== undefined && facts.contextLength !== undefined && options.maxLength > facts.contextLength) {
+      throw new ValidationError(`maxLength ${options.maxLength} exceeds the model's context_length ${facts.contextLength}`);
+    }
+    const b = binding(options.runtime);
     const adjust = options.threads !== undefined || options.provider !== undefined || options.maxLength !== undefined;
     const config = typeof dirOrConfig === 'string' ? (adjust ? await Config.load(dir) : undefined) : dirOrConfig;
     let native: NativeModel;
@@ -108,15 +117,13 @@ export class Model extends NativeOwner<NativeModel> implements GenerationModel {
     } finally {
       if (config && config !== dirOrConfig) config.dispose();
     }
-    const overlays = dirOrConfig instanceof Config ? [...dirOrConfig.overlays] : [];
-    if (options.maxLength !== undefined) overlays.push(maxLengthOverlay(options.maxLength));
     let tokenizer: Tokenizer | Error;
     try {
       tokenizer = new Tokenizer(await b.Tokenizer.create(native));
     } catch (cause) {
       tokenizer = cause as Error;
     }
-    return new Model(native, tokenizer, dir, await readConfigFacts(dir, overlays));
+    return new Model(native, tokenizer, dir, facts);
   }
 
   /** Created with the model and disposed with it; GenAIError when the folder has no usable tokenizer files. */

@@ -100,6 +100,18 @@ describe('Model.load arguments', () => {
     await expect(Config.load(dir)).rejects.toThrow(ValidationError);
   });
 
+  it('refuses a maxLength beyond the model\'s context_length, which the library would take silently', async () => {
+    const dir = fixtureModel('tiny-deterministic');
+    const err = await Model.load(dir, { maxLength: 2049 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ValidationError);
+    expect((err as Error).message).toBe("maxLength 2049 exceeds the model's context_length 2048");
+    using config = await Config.load(dir);
+    config.overlay({ model: { context_length: 64 } });
+    await expect(Model.load(config, { maxLength: 65 })).rejects.toThrow("maxLength 65 exceeds the model's context_length 64");
+    using fits = await Model.load(config, { maxLength: 64 });
+    expect([fits.maxLength, fits.contextLength]).toEqual([64, 64]);
+  });
+
   it('refuses threads and maxLength that are not positive integers', async () => {
     const dir = fixtureModel('tiny-deterministic');
     for (const bad of [0, -1, 1.5, Number.NaN, '8' as unknown as number]) {
